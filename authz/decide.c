@@ -1,0 +1,275 @@
+/* decide: see decide.h.
+ *
+ * The order of checks: an unreadable request is denied; operations that
+ * bring images in without a checkable name follow their "operations"
+ * setting; requests naming an image are judged by the most specific rule;
+ * everything else is allowed (reads) or follows "other_writes". Audit mode
+ * turns every deny into an allow that is logged as audit-deny.
+ */
+#include "authz/decide.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static void say(tg_decision *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(tg_decision *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(d->message, sizeof(d->message), fmt, ap);
+	va_end(ap);
+}
+
+static void allow(tg_decision *d)
+{
+	d->verdict = TG_VERDICT_ALLOW;
+	d->allow = true;
+}
+
+static void deny(tg_decision *d)
+{
+	d->verdict = TG_VERDICT_DENY;
+	d->allow = false;
+}
+
+/* Where an admin makes a change: the file, or where to create one. */
+static const char *where(const tg_policy *p)
+{
+	return tg_policy_is_builtin(p) ? TG_POLICY_DEFAULT_PATH " (trustgate now uses its built-in "
+	                                 "default policy)"
+	                               : tg_policy_source(p);
+}
+
+/* The publisher an admin would trust for a repository: its namespace on
+ * Docker Hub ("docker.io/evil"), else the host and first path component
+ * ("registry.acme.io/team"), or the host alone for one-component names. */
+static void publisher_of(const char *match_name, char *buf, size_t n)
+{
+	const char *slash1 = strchr(match_name, '/');
+	const char *slash2 = slash1 ? strchr(slash1 + 1, '/') : NULL;
+	size_t len = slash2 ? (size_t)(slash2 - match_name)
+	                    : (size_t)(slash1 ? slash1 - match_name : (long)strlen(match_name));
+	snprintf(buf, n, "%.*s", (int)len, match_name);
+}
+
+/* Docker Hub publishers are shown as users know them ("evil"). */
+static const char *publisher_display(const char *publisher)
+{
+	return strncmp(publisher, "docker.io/", 10) == 0 ? publisher + 10 : publisher;
+}
+
+static void decide_publisher(const tg_policy *p, const tg_operation *op, const char *match_name,
+                             tg_decision *d)
+{
+	const char *entry;
+	const char *what = d->normalized;
+	if (tg_policy_official_images(p) && strncmp(match_name, "docker.io/library/", 18) == 0) {
+		allow(d);
+		say(d, "%s is an official image (docker.io/library), trusted by rule \"%s\"", what,
+		    d->rule->match);
+	} else if ((entry = tg_policy_verified_publisher(p, match_name)) != NULL) {
+		allow(d);
+		say(d, "%s comes from verified publisher \"%s\", trusted by rule \"%s\"", what, entry,
+		    d->rule->match);
+	} else {
+		char pub[TG_OP_TEXT_MAX];
+		publisher_of(match_name, pub, sizeof(pub));
+		deny(d);
+		say(d, "%s of image %s is not allowed: no rule trusts publisher \"%s\". To allow it, add "
+		       "\"%s\" to \"verified_publishers\" in %s, or add the rule {\"match\": \"%s/*\", "
+		       "\"require\": \"allow\"}",
+		    tg_op_kind_name(op->kind), what, publisher_display(pub), pub, where(p), pub);
+	}
+}
+
+static void decide_rule(const tg_policy *p, const tg_operation *op, const char *match_name,
+                        tg_decision *d)
+{
+	const tg_rule *r = d->rule;
+	const char *what = d->normalized;
+	switch (r->require) {
+	case TG_REQUIRE_ALLOW:
+		allow(d);
+		say(d, "%s is allowed by rule \"%s\"", what, r->match);
+		return;
+	case TG_REQUIRE_PUBLISHER:
+		decide_publisher(p, op, match_name, d);
+		return;
+	case TG_REQUIRE_SIGNED:
+		deny(d);
+		say(d, "%s of image %s is not allowed: rule \"%s\" requires a signature from trust root "
+		       "\"%s\", but signature verification is not configured in this trustgate. To allow "
+		       "the image without a signature, set that rule to \"require\": \"publisher\" or "
+		       "\"allow\" in %s",
+		    tg_op_kind_name(op->kind), what, r->match, r->trust_roots[0], where(p));
+		return;
+	case TG_REQUIRE_DENY:
+		deny(d);
+		say(d, "%s of image %s is not allowed: rule \"%s\" denies it%s%s. To allow it, change "
+		       "that rule in %s",
+		    tg_op_kind_name(op->kind), what, r->match, r->reason ? " (" : "",
+		    r->reason ? r->reason : "", where(p));
+		return;
+	}
+}
+
+/* Judge the image an operation names by the most specific rule. */
+static void decide_image(const tg_policy *p, const tg_operation *op, tg_decision *d)
+{
+	char match_name[TG_REF_NAME_MAX + 1];
+	tg_reference_string(&op->ref, op->kind != TG_OP_PULL || !op->all_tags, d->normalized,
+	                    sizeof(d->normalized));
+	if (op->all_tags && strlen(d->normalized) + 12 < sizeof(d->normalized))
+		strcat(d->normalized, " (all tags)");
+	tg_reference_match_name(&op->ref, match_name, sizeof(match_name));
+	d->rule = tg_policy_match(p, match_name);
+	if (d->rule == NULL) {
+		char pub[TG_OP_TEXT_MAX];
+		publisher_of(match_name, pub, sizeof(pub));
+		deny(d);
+		say(d, "%s of image %s is not allowed: no policy rule matches %s. To allow it, add a rule "
+		       "such as {\"match\": \"%s/*\", \"require\": \"allow\"} to %s",
+		    tg_op_kind_name(op->kind), d->normalized, match_name, pub, where(p));
+		return;
+	}
+	decide_rule(p, op, match_name, d);
+}
+
+struct setting_text {
+	enum tg_op_kind kind;
+	enum tg_op_setting setting;
+	const char *why; /* why the operation is risky, for the deny message */
+};
+
+static const struct setting_text settings[] = {
+	{TG_OP_BUILD, TG_SET_BUILD, "a build pulls its base images inside the daemon, where no "
+	                            "signature or publisher can be checked"},
+	{TG_OP_BUILD_SESSION, TG_SET_BUILD, "a build pulls its base images inside the daemon, where "
+	                                    "no signature or publisher can be checked"},
+	{TG_OP_LOAD, TG_SET_LOAD, "loaded images come from a tar file, not from a registry trustgate "
+	                          "can check, and may carry any name"},
+	{TG_OP_IMPORT, TG_SET_IMPORT, "imported images come from a tar file, not from a registry "
+	                              "trustgate can check"},
+	{TG_OP_COMMIT, TG_SET_COMMIT, "a committed image is made from a container's changes and has "
+	                              "no publisher or signature"},
+	{TG_OP_PLUGIN_CREATE, TG_SET_PLUGIN_CREATE, "a plugin created from a local rootfs has no "
+	                                            "publisher or signature"},
+	{TG_OP_PUSH, TG_SET_PUSH, "pushing is switched off on this host"},
+	{TG_OP_EXEC, TG_SET_EXEC, "exec is switched off on this host"},
+	{TG_OP_WRITE, TG_SET_OTHER_WRITES, "changes other than the image operations trustgate "
+	                                   "checks are switched off on this host"},
+};
+
+static bool decide_by_setting(const tg_policy *p, const tg_operation *op, tg_decision *d)
+{
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		if (settings[i].kind != op->kind)
+			continue;
+		const char *key = tg_policy_operation_key(settings[i].setting);
+		if (tg_policy_operation_allowed(p, settings[i].setting)) {
+			allow(d);
+			say(d, "%s is allowed by \"operations\": {\"%s\": \"allow\"}", tg_op_kind_name(op->kind),
+			    key);
+		} else {
+			deny(d);
+			say(d, "%s is not allowed on this host: %s. To allow it, set \"operations\": "
+			       "{\"%s\": \"allow\"} in %s",
+			    tg_op_kind_name(op->kind), settings[i].why, key, where(p));
+		}
+		return true;
+	}
+	return false;
+}
+
+static bool names_self(const tg_decide_env *env, const char *plugin)
+{
+	/* Managed plugins are addressed as "name", "name:tag" or "repo/name:tag". */
+	const char *base = strrchr(plugin, '/');
+	base = base ? base + 1 : plugin;
+	size_t n = strcspn(base, ":@");
+	return env->self_name != NULL && strlen(env->self_name) == n &&
+	       strncmp(base, env->self_name, n) == 0;
+}
+
+static bool decide_self_protection(const tg_decide_env *env, const tg_operation *op,
+                                   tg_decision *d)
+{
+	bool touches_plugin = op->kind == TG_OP_PLUGIN_DISABLE || op->kind == TG_OP_PLUGIN_REMOVE ||
+	                      op->kind == TG_OP_PLUGIN_SET || op->kind == TG_OP_PLUGIN_UPGRADE;
+	if (!touches_plugin || !names_self(env, op->object))
+		return false;
+	deny(d);
+	say(d, "%s of plugin \"%s\" is not allowed: it would switch off or change the image trust "
+	       "gate for every user of this host. An admin changes trustgate through the host's "
+	       "service manager and its policy file, not through the Docker API",
+	    tg_op_kind_name(op->kind), op->object);
+	return true;
+}
+
+static void decide_operation(const tg_policy *p, const tg_decide_env *env, const tg_operation *op,
+                             tg_decision *d)
+{
+	if (decide_self_protection(env, op, d) || decide_by_setting(p, op, d))
+		return;
+	if (op->image_is_id) {
+		deny(d);
+		say(d, "%s by image ID %.80s is not allowed: trustgate decides on image names, and an ID "
+		       "does not say which repository or publisher the image came from. Use the image's "
+		       "name (repository:tag or repository@digest)",
+		    tg_op_kind_name(op->kind), op->image);
+		return;
+	}
+	if (op->has_ref) {
+		decide_image(p, op, d);
+		return;
+	}
+	allow(d);
+	switch (op->kind) {
+	case TG_OP_READ:
+		say(d, "read-only requests are always allowed");
+		break;
+	case TG_OP_START:
+		say(d, "container start is allowed: the image was checked when the container was created");
+		break;
+	case TG_OP_IMPORT:
+	case TG_OP_SERVICE_CREATE:
+	case TG_OP_SERVICE_UPDATE:
+		say(d, "%s names no image", tg_op_kind_name(op->kind));
+		break;
+	default:
+		say(d, "%s does not bring in an image", tg_op_kind_name(op->kind));
+		break;
+	}
+}
+
+void tg_authz_decide(const tg_policy *policy, const tg_decide_env *env, const tg_operation *op,
+                     const tg_error *decode_err, tg_decision *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (decode_err != NULL && decode_err->code != TG_OK) {
+		deny(out);
+		if (op->image[0] != '\0')
+			say(out, "%s of %s is not allowed: %s", tg_op_kind_name(op->kind), op->image,
+			    decode_err->msg);
+		else
+			say(out, "%s (%s %s) is not allowed: %s", tg_op_kind_name(op->kind), op->method,
+			    op->path[0] ? op->path : "?", decode_err->msg);
+	} else {
+		decide_operation(policy, env, op, out);
+	}
+	if (!out->allow && tg_policy_mode(policy) == TG_MODE_AUDIT) {
+		out->verdict = TG_VERDICT_AUDIT_DENY;
+		out->allow = true;
+	}
+}
+
+const char *tg_verdict_name(enum tg_verdict v)
+{
+	switch (v) {
+	case TG_VERDICT_ALLOW: return "allow";
+	case TG_VERDICT_DENY: return "deny";
+	default: return "audit-deny";
+	}
+}

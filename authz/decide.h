@@ -1,0 +1,48 @@
+/* decide: policy + decoded request -> allow or deny, with the reason.
+ *
+ * A pure function: no I/O, no clock. Deny messages are written for the
+ * person at the terminal who ran the docker command: what was refused, why,
+ * and what an admin changes to allow it. dockerd shows them as
+ * "authorization denied by plugin <name>: <message>".
+ *
+ * Thread-safe; the policy is only read.
+ */
+#ifndef TG_DECIDE_H
+#define TG_DECIDE_H
+
+#include <stdbool.h>
+
+#include "authz/operation.h"
+#include "authz/policy.h"
+#include "common/tg_error.h"
+
+#define TG_DECISION_MSG_MAX 1024
+
+enum tg_verdict {
+	TG_VERDICT_ALLOW,
+	TG_VERDICT_DENY,
+	TG_VERDICT_AUDIT_DENY /* audit mode: would be denied, allowed */
+};
+
+typedef struct tg_decision {
+	enum tg_verdict verdict;
+	bool allow;                          /* what dockerd is told */
+	const tg_rule *rule;                 /* the rule that decided, or NULL; borrowed from policy */
+	char normalized[TG_OP_TEXT_MAX];     /* normalized image, "" when none */
+	char message[TG_DECISION_MSG_MAX];   /* deny message, or why it was allowed */
+} tg_decision;
+
+/* What the decision needs besides the policy. */
+typedef struct tg_decide_env {
+	const char *self_name; /* this plugin's name in dockerd ("trustgate") */
+} tg_decide_env;
+
+/* Decide on op under policy. decode_err is the result of tg_authz_decode:
+ * NULL or TG_OK means op was fully read; otherwise the request is denied
+ * with that reason. Fills *out; never fails. */
+void tg_authz_decide(const tg_policy *policy, const tg_decide_env *env, const tg_operation *op,
+                     const tg_error *decode_err, tg_decision *out);
+
+const char *tg_verdict_name(enum tg_verdict v);
+
+#endif

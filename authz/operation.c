@@ -1,0 +1,371 @@
+/* operation: see operation.h.
+ *
+ * Routes are matched the way dockerd's router matches them: on the decoded
+ * path, after the version prefix, by method, with "{name:.*}" segments
+ * greedy (so "/images/a/b:1/tag" tags "a/b:1"). Exact routes are tried
+ * before patterned ones, as dockerd registers them first.
+ */
+#include "authz/operation.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "authz/gojson.h"
+#include "authz/uri.h"
+
+typedef int (*decode_fn)(const tg_authz_request *req, const tg_uri *uri, tg_operation *op,
+                         tg_error *err);
+
+struct route {
+	const char *method;
+	const char *prefix; /* the path starts with this */
+	const char *suffix; /* NULL: the path equals prefix; else the path ends with this
+	                       and what lies between is the {name} (non-empty) */
+	enum tg_op_kind kind;
+	decode_fn decode;   /* NULL: nothing more to read */
+};
+
+static int decode_images_create(const tg_authz_request *, const tg_uri *, tg_operation *, tg_error *);
+static int decode_container_create(const tg_authz_request *, const tg_uri *, tg_operation *, tg_error *);
+static int decode_exec(const tg_authz_request *, const tg_uri *, tg_operation *, tg_error *);
+static int decode_tag(const tg_authz_request *, const tg_uri *, tg_operation *, tg_error *);
+static int decode_commit(const tg_authz_request *, const tg_uri *, tg_operation *, tg_error *);
+static int decode_plugin_remote(const tg_authz_request *, const tg_uri *, tg_operation *, tg_error *);
+static int decode_service(const tg_authz_request *, const tg_uri *, tg_operation *, tg_error *);
+
+static const struct route routes[] = {
+	{"POST", "/images/create", NULL, TG_OP_PULL, decode_images_create},
+	{"POST", "/images/load", NULL, TG_OP_LOAD, NULL},
+	{"POST", "/containers/create", NULL, TG_OP_CREATE, decode_container_create},
+	{"POST", "/build", NULL, TG_OP_BUILD, NULL},
+	{"POST", "/session", NULL, TG_OP_BUILD_SESSION, NULL},
+	{"POST", "/grpc", NULL, TG_OP_BUILD_SESSION, NULL},
+	{"POST", "/commit", NULL, TG_OP_COMMIT, decode_commit},
+	{"POST", "/plugins/pull", NULL, TG_OP_PLUGIN_PULL, decode_plugin_remote},
+	{"POST", "/plugins/create", NULL, TG_OP_PLUGIN_CREATE, NULL},
+	{"POST", "/services/create", NULL, TG_OP_SERVICE_CREATE, decode_service},
+	{"POST", "/images/", "/push", TG_OP_PUSH, NULL},
+	{"POST", "/images/", "/tag", TG_OP_TAG, decode_tag},
+	{"POST", "/containers/", "/start", TG_OP_START, NULL},
+	{"POST", "/containers/", "/exec", TG_OP_EXEC, decode_exec},
+	{"POST", "/plugins/", "/upgrade", TG_OP_PLUGIN_UPGRADE, decode_plugin_remote},
+	{"POST", "/plugins/", "/enable", TG_OP_PLUGIN_ENABLE, NULL},
+	{"POST", "/plugins/", "/disable", TG_OP_PLUGIN_DISABLE, NULL},
+	{"POST", "/plugins/", "/set", TG_OP_PLUGIN_SET, NULL},
+	{"DELETE", "/plugins/", "", TG_OP_PLUGIN_REMOVE, NULL},
+	{"POST", "/services/", "/update", TG_OP_SERVICE_UPDATE, decode_service},
+};
+
+static const struct {
+	const char *token;
+	const char *name;
+} kind_names[TG_OP_KIND_COUNT] = {
+	[TG_OP_UNKNOWN] = {"unknown", "request"},
+	[TG_OP_READ] = {"read", "read-only request"},
+	[TG_OP_WRITE] = {"write", "request"},
+	[TG_OP_PULL] = {"pull", "pull"},
+	[TG_OP_IMPORT] = {"import", "docker import"},
+	[TG_OP_CREATE] = {"create", "container create"},
+	[TG_OP_START] = {"start", "container start"},
+	[TG_OP_EXEC] = {"exec", "docker exec"},
+	[TG_OP_BUILD] = {"build", "docker build"},
+	[TG_OP_BUILD_SESSION] = {"build_session", "BuildKit build session"},
+	[TG_OP_PUSH] = {"push", "push"},
+	[TG_OP_TAG] = {"tag", "docker tag"},
+	[TG_OP_LOAD] = {"load", "docker load"},
+	[TG_OP_COMMIT] = {"commit", "docker commit"},
+	[TG_OP_PLUGIN_PULL] = {"plugin_pull", "plugin install"},
+	[TG_OP_PLUGIN_UPGRADE] = {"plugin_upgrade", "plugin upgrade"},
+	[TG_OP_PLUGIN_CREATE] = {"plugin_create", "plugin create"},
+	[TG_OP_PLUGIN_ENABLE] = {"plugin_enable", "plugin enable"},
+	[TG_OP_PLUGIN_DISABLE] = {"plugin_disable", "plugin disable"},
+	[TG_OP_PLUGIN_REMOVE] = {"plugin_remove", "plugin remove"},
+	[TG_OP_PLUGIN_SET] = {"plugin_set", "plugin set"},
+	[TG_OP_SERVICE_CREATE] = {"service_create", "service create"},
+	[TG_OP_SERVICE_UPDATE] = {"service_update", "service update"},
+};
+
+const char *tg_op_kind_name(enum tg_op_kind kind)
+{
+	return (kind >= 0 && kind < TG_OP_KIND_COUNT) ? kind_names[kind].name : "request";
+}
+
+const char *tg_op_kind_token(enum tg_op_kind kind)
+{
+	return (kind >= 0 && kind < TG_OP_KIND_COUNT) ? kind_names[kind].token : "unknown";
+}
+
+static int copy_text(char *dst, const char *src, const char *what, tg_error *err)
+{
+	size_t n = strlen(src);
+	if (n >= TG_OP_TEXT_MAX)
+		return tg_error_set(err, TG_ETOOBIG, "%s is longer than %d bytes", what, TG_OP_TEXT_MAX - 1);
+	memcpy(dst, src, n + 1);
+	return TG_OK;
+}
+
+/* dockerd reads query values through r.Form, where an
+ * application/x-www-form-urlencoded body overrides the query, and with
+ * duplicate Content-Type headers the daemon and the plugin see different
+ * ones. A body is safe only when dockerd forwarded it (it was JSON to the
+ * daemon too) or it is provably empty. */
+static int require_no_hidden_body(const tg_authz_request *req, tg_error *err)
+{
+	if (req->body != NULL)
+		return TG_OK;
+	const char *cl = tg_authz_request_header(req, "Content-Length");
+	if (cl != NULL && strcmp(cl, "0") == 0)
+		return TG_OK;
+	return tg_error_set(err, TG_EAMBIGUOUS,
+	                    "the request may carry a body that dockerd reads but trustgate cannot see "
+	                    "(it has no \"Content-Length: 0\" and no JSON body); send it with "
+	                    "\"Content-Length: 0\" as the docker CLI does");
+}
+
+static int query_text(const tg_uri *uri, const char *key, char *dst, tg_error *err)
+{
+	char *v = NULL;
+	int rc = tg_uri_query_get(uri, key, &v, err);
+	if (rc != TG_OK)
+		return rc;
+	rc = copy_text(dst, v ? v : "", key, err);
+	free(v);
+	return rc;
+}
+
+/* Parse the forwarded JSON body. Go's decoder would stop after the first
+ * value; jansson refuses trailing data, which only denies more. */
+static int load_body(const tg_authz_request *req, json_t **out, tg_error *err)
+{
+	if (req->body == NULL)
+		return tg_error_set(err, TG_EINVAL,
+		                    "the request reached trustgate without its body, so what it would run "
+		                    "cannot be checked (dockerd drops the body of a retried request and of "
+		                    "one over its size limit); run the command again, and keep the request "
+		                    "under 1 MiB");
+	json_error_t jerr;
+	json_t *root = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL)
+		return tg_error_set(err, TG_EINVAL, "the request body is not valid JSON: %s (line %d, column %d)",
+		                    jerr.text, jerr.line, jerr.column);
+	if (!json_is_object(root) && !json_is_null(root)) {
+		json_decref(root);
+		return tg_error_set(err, TG_EINVAL, "the request body is not a JSON object");
+	}
+	*out = root;
+	return TG_OK;
+}
+
+/* Record an image named by a request: by ID, or parsed as a reference. */
+static int set_image(tg_operation *op, const char *image, tg_error *err)
+{
+	int rc = copy_text(op->image, image, "image name", err);
+	if (rc != TG_OK)
+		return rc;
+	if (tg_reference_is_image_id(image)) {
+		op->image_is_id = true;
+		return TG_OK;
+	}
+	rc = tg_reference_parse(image, &op->ref, err);
+	if (rc == TG_OK)
+		op->has_ref = true;
+	return rc;
+}
+
+static int decode_images_create(const tg_authz_request *req, const tg_uri *uri, tg_operation *op,
+                                tg_error *err)
+{
+	char from_image[TG_OP_TEXT_MAX], tag[TG_OP_TEXT_MAX], repo[TG_OP_TEXT_MAX];
+	int rc = query_text(uri, "fromImage", from_image, err);
+	if (rc == TG_OK)
+		rc = query_text(uri, "tag", tag, err);
+	if (rc != TG_OK)
+		return rc;
+	/* An import's tar body is never visible; a form body could also turn it
+	 * into a pull. Either way it is content trustgate cannot check, which
+	 * is what the "import" setting decides on. */
+	if (from_image[0] == '\0') {
+		op->kind = TG_OP_IMPORT;
+		if ((rc = query_text(uri, "repo", repo, err)) != TG_OK)
+			return rc;
+		if (repo[0] != '\0' && tag[0] != '\0' && strlen(repo) + strlen(tag) + 1 < TG_OP_TEXT_MAX) {
+			strcat(repo, ":");
+			strcat(repo, tag);
+		}
+		return copy_text(op->target, repo, "import target", err);
+	}
+	if ((rc = require_no_hidden_body(req, err)) != TG_OK)
+		return rc;
+	/* PullImage strips one trailing ':' ("pull -a" sends "name:"). */
+	size_t n = strlen(from_image);
+	if (n > 0 && from_image[n - 1] == ':')
+		from_image[n - 1] = '\0';
+	if ((rc = tg_reference_parse(from_image, &op->ref, err)) != TG_OK)
+		return rc;
+	if ((rc = tg_reference_apply_pull_tag(&op->ref, tag, err)) != TG_OK)
+		return rc;
+	op->has_ref = true;
+	op->all_tags = tg_reference_is_name_only(&op->ref);
+	rc = copy_text(op->image, from_image, "image name", err);
+	if (rc == TG_OK && tag[0] != '\0') {
+		bool digest = tg_reference_is_digest(tag);
+		if (strlen(op->image) + strlen(tag) + 1 < TG_OP_TEXT_MAX) {
+			strcat(op->image, digest ? "@" : ":");
+			strcat(op->image, tag);
+		}
+	}
+	return rc;
+}
+
+static int decode_container_create(const tg_authz_request *req, const tg_uri *uri,
+                                   tg_operation *op, tg_error *err)
+{
+	json_t *root = NULL, *image = NULL;
+	int rc = load_body(req, &root, err);
+	if (rc != TG_OK)
+		return rc;
+	rc = tg_gojson_get(root, "Image", &image, err);
+	if (rc == TG_OK && (image == NULL || !json_is_string(image) || json_string_length(image) == 0))
+		rc = tg_error_set(err, TG_EINVAL, "the request names no image (\"Image\" is %s)",
+		                  image == NULL ? "missing" : json_is_string(image) ? "empty" : "not a string");
+	if (rc == TG_OK && strlen(json_string_value(image)) != json_string_length(image))
+		rc = tg_error_set(err, TG_EINVAL, "the image name contains a NUL character");
+	if (rc == TG_OK)
+		rc = set_image(op, json_string_value(image), err);
+	json_decref(root);
+	return rc;
+}
+
+static int decode_exec(const tg_authz_request *req, const tg_uri *uri, tg_operation *op,
+                       tg_error *err)
+{
+	json_t *root = NULL;
+	int rc = load_body(req, &root, err);
+	json_decref(root);
+	return rc;
+}
+
+static int decode_tag(const tg_authz_request *req, const tg_uri *uri, tg_operation *op,
+                      tg_error *err)
+{
+	char repo[TG_OP_TEXT_MAX], tag[TG_OP_TEXT_MAX];
+	int rc = require_no_hidden_body(req, err);
+	if (rc == TG_OK)
+		rc = query_text(uri, "repo", repo, err);
+	if (rc == TG_OK)
+		rc = query_text(uri, "tag", tag, err);
+	if (rc != TG_OK)
+		return rc;
+	if (tag[0] != '\0' && strlen(repo) + strlen(tag) + 1 < TG_OP_TEXT_MAX) {
+		strcat(repo, ":");
+		strcat(repo, tag);
+	}
+	if ((rc = copy_text(op->target, repo, "tag target", err)) != TG_OK)
+		return rc;
+	return set_image(op, op->object, err);
+}
+
+static int decode_commit(const tg_authz_request *req, const tg_uri *uri, tg_operation *op,
+                         tg_error *err)
+{
+	char repo[TG_OP_TEXT_MAX], tag[TG_OP_TEXT_MAX];
+	int rc = query_text(uri, "container", op->object, err);
+	if (rc == TG_OK)
+		rc = query_text(uri, "repo", repo, err);
+	if (rc == TG_OK)
+		rc = query_text(uri, "tag", tag, err);
+	if (rc != TG_OK)
+		return rc;
+	if (repo[0] != '\0' && tag[0] != '\0' && strlen(repo) + strlen(tag) + 1 < TG_OP_TEXT_MAX) {
+		strcat(repo, ":");
+		strcat(repo, tag);
+	}
+	return copy_text(op->target, repo, "commit target", err);
+}
+
+static int decode_plugin_remote(const tg_authz_request *req, const tg_uri *uri, tg_operation *op,
+                                tg_error *err)
+{
+	char remote[TG_OP_TEXT_MAX];
+	int rc = require_no_hidden_body(req, err);
+	if (rc == TG_OK)
+		rc = query_text(uri, "remote", remote, err);
+	if (rc != TG_OK)
+		return rc;
+	if (remote[0] == '\0')
+		return tg_error_set(err, TG_EINVAL, "the request names no plugin image (\"remote\" is empty)");
+	return set_image(op, remote, err);
+}
+
+static int decode_service(const tg_authz_request *req, const tg_uri *uri, tg_operation *op,
+                          tg_error *err)
+{
+	json_t *root = NULL, *image = NULL, *remote = NULL;
+	int rc = load_body(req, &root, err);
+	if (rc != TG_OK)
+		return rc;
+	rc = tg_gojson_get_path(root, "TaskTemplate.ContainerSpec.Image", &image, err);
+	if (rc == TG_OK)
+		rc = tg_gojson_get_path(root, "TaskTemplate.PluginSpec.Remote", &remote, err);
+	if (rc == TG_OK && image != NULL && remote != NULL)
+		rc = tg_error_set(err, TG_EINVAL, "the service names both a container image and a plugin");
+	json_t *named = image ? image : remote;
+	if (rc == TG_OK && named != NULL && !json_is_string(named))
+		rc = tg_error_set(err, TG_EINVAL, "the service image is not a string");
+	if (rc == TG_OK && named != NULL && json_string_length(named) > 0)
+		rc = set_image(op, json_string_value(named), err);
+	json_decref(root);
+	return rc;
+}
+
+/* Match path against a route; on a patterned match copy {name} into op. */
+static bool route_matches(const struct route *r, const char *method, const char *path,
+                          tg_operation *op)
+{
+	if (strcmp(r->method, method) != 0)
+		return false;
+	size_t plen = strlen(r->prefix), len = strlen(path);
+	if (r->suffix == NULL)
+		return strcmp(path, r->prefix) == 0;
+	size_t slen = strlen(r->suffix);
+	if (len <= plen + slen || strncmp(path, r->prefix, plen) != 0 ||
+	    strcmp(path + len - slen, r->suffix) != 0)
+		return false;
+	size_t nlen = len - plen - slen;
+	if (nlen >= TG_OP_TEXT_MAX)
+		return false;
+	memcpy(op->object, path + plen, nlen);
+	op->object[nlen] = '\0';
+	return true;
+}
+
+static int classify(const tg_authz_request *req, const tg_uri *uri, tg_operation *op, tg_error *err)
+{
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (!route_matches(&routes[i], req->method, uri->path, op))
+			continue;
+		op->kind = routes[i].kind;
+		return routes[i].decode ? routes[i].decode(req, uri, op, err) : TG_OK;
+	}
+	bool read_only = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+	op->kind = read_only ? TG_OP_READ : TG_OP_WRITE;
+	return TG_OK;
+}
+
+int tg_authz_decode(const tg_authz_request *req, tg_operation *op, tg_error *err)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = TG_OP_UNKNOWN;
+	if (strlen(req->method) >= sizeof(op->method))
+		return tg_error_set(err, TG_EINVAL, "request method is too long");
+	strcpy(op->method, req->method);
+	tg_uri uri = {0};
+	int rc = tg_uri_parse(req->uri, &uri, err);
+	if (rc != TG_OK)
+		return rc;
+	rc = copy_text(op->path, uri.path, "request path", err);
+	if (rc == TG_OK)
+		rc = classify(req, &uri, op, err);
+	tg_uri_clear(&uri);
+	return rc;
+}

@@ -1,0 +1,105 @@
+/* policy: the admin's rules, loaded from JSON and checked before use.
+ *
+ * A policy is immutable once loaded; the plugin swaps whole policies on
+ * reload, so readers never see a half-applied file. Loading validates every
+ * key against the tables in policy.c (unknown keys are errors: a typo in a
+ * security policy must not pass silently) and reports the line and column
+ * of what is wrong.
+ *
+ * Format (README.md "Policy"):
+ *   { "mode": "enforce" | "audit",
+ *     "official_images": true,            official images (docker.io/library) count as trusted
+ *     "verified_publishers": ["docker.io/bitnami", "registry.acme.io/team"],
+ *     "rules": [ {"match": "GLOB", "require": "allow|publisher|signed|deny",
+ *                 "trust_roots": ["name"], "reason": "text", "comment": "text"} ],
+ *     "operations": {"build": "allow|deny", ...} }
+ * GLOB matches the normalized repository (lower-case host): '*' any run of
+ * characters including '/', '?' one character. The most specific matching
+ * rule wins: most literal characters, then fewest wildcards, then first.
+ *
+ * Thread-safe for concurrent readers.
+ */
+#ifndef TG_POLICY_H
+#define TG_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/tg_error.h"
+
+#define TG_POLICY_FILE_MAX (1024 * 1024)
+#define TG_POLICY_DEFAULT_PATH "/etc/trustgate/policy.json"
+
+enum tg_mode { TG_MODE_ENFORCE, TG_MODE_AUDIT };
+
+enum tg_requirement { TG_REQUIRE_ALLOW, TG_REQUIRE_PUBLISHER, TG_REQUIRE_SIGNED, TG_REQUIRE_DENY };
+
+/* Operations that bring images in without a name to check, or that policy
+ * switches as a whole. */
+enum tg_op_setting {
+	TG_SET_BUILD,
+	TG_SET_LOAD,
+	TG_SET_IMPORT,
+	TG_SET_COMMIT,
+	TG_SET_PUSH,
+	TG_SET_EXEC,
+	TG_SET_PLUGIN_CREATE,
+	TG_SET_OTHER_WRITES,
+	TG_SET_COUNT
+};
+
+typedef struct tg_rule {
+	size_t number;             /* 1-based position in "rules" */
+	char *match;
+	enum tg_requirement require;
+	char **trust_roots;
+	size_t n_trust_roots;
+	char *reason;              /* admin's text for deny messages, or NULL */
+} tg_rule;
+
+typedef struct tg_policy tg_policy;
+
+/* Parse and validate policy text. source names it in messages (a path).
+ * *out receives a new policy (tg_policy_free). Errors: TG_EINVAL with
+ * "SOURCE:LINE:COLUMN: what is wrong", TG_ETOOBIG, TG_ENOMEM. */
+int tg_policy_parse(const char *text, size_t len, const char *source, tg_policy **out,
+                    tg_error *err);
+
+/* Read and parse a file (at most TG_POLICY_FILE_MAX bytes). Errors as
+ * tg_policy_parse, plus TG_EIO with the errno text. */
+int tg_policy_load_file(const char *path, tg_policy **out, tg_error *err);
+
+/* The built-in default: official images allowed, everything else denied
+ * with a message on how to allow it. */
+int tg_policy_builtin(tg_policy **out, tg_error *err);
+
+void tg_policy_free(tg_policy *p);
+
+/* Where the policy came from, for messages: the file path, or
+ * "the built-in default policy". Borrowed. */
+const char *tg_policy_source(const tg_policy *p);
+bool tg_policy_is_builtin(const tg_policy *p);
+
+enum tg_mode tg_policy_mode(const tg_policy *p);
+size_t tg_policy_rule_count(const tg_policy *p);
+bool tg_policy_official_images(const tg_policy *p);
+
+/* The most specific rule matching match_name (see tg_reference_match_name),
+ * or NULL. Borrowed from p. */
+const tg_rule *tg_policy_match(const tg_policy *p, const char *match_name);
+
+/* The verified_publishers entry covering match_name (the entry equals the
+ * name's namespace or is a '/'-bounded prefix of it), or NULL. Borrowed. */
+const char *tg_policy_verified_publisher(const tg_policy *p, const char *match_name);
+
+bool tg_policy_operation_allowed(const tg_policy *p, enum tg_op_setting which);
+
+/* The key of an operation setting in "operations", e.g. "build". */
+const char *tg_policy_operation_key(enum tg_op_setting which);
+
+const char *tg_requirement_name(enum tg_requirement r);
+
+/* Glob match as rules use it. Exposed for tests. */
+bool tg_policy_glob_match(const char *pattern, const char *name);
+
+#endif

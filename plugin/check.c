@@ -1,0 +1,120 @@
+/* check: the admin's offline view of the policy.
+ *
+ * "trustgate check IMAGE" runs the same decision the daemon makes for a
+ * pull of IMAGE and prints each step; "trustgate policy validate FILE"
+ * loads a file exactly as a reload would, without applying it.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "authz/decide.h"
+#include "authz/operation.h"
+#include "authz/policy.h"
+#include "plugin/commands.h"
+
+/* Policy for check: the named file, else the one serve would use. */
+static int load_check_policy(const char *path, tg_policy **out, tg_error *err)
+{
+	struct stat sb;
+	if (path != NULL)
+		return tg_policy_load_file(path, out, err);
+	if (stat(TG_POLICY_DEFAULT_PATH, &sb) == 0)
+		return tg_policy_load_file(TG_POLICY_DEFAULT_PATH, out, err);
+	return tg_policy_builtin(out, err);
+}
+
+/* A pull of image as "docker pull IMAGE" sends it: a bare name means
+ * ":latest". */
+static int pull_operation(const char *image, tg_operation *op, tg_error *err)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = TG_OP_PULL;
+	strcpy(op->method, "POST");
+	strcpy(op->path, "/images/create");
+	if (strlen(image) >= sizeof(op->image))
+		return tg_error_set(err, TG_ETOOBIG, "image name is too long");
+	strcpy(op->image, image);
+	if (tg_reference_is_image_id(image)) {
+		op->image_is_id = true;
+		return TG_OK;
+	}
+	int rc = tg_reference_parse(image, &op->ref, err);
+	if (rc == TG_OK && tg_reference_is_name_only(&op->ref))
+		rc = tg_reference_apply_pull_tag(&op->ref, "latest", err);
+	op->has_ref = rc == TG_OK;
+	return rc;
+}
+
+static void print_explanation(const tg_policy *p, const tg_operation *op, const tg_decision *d)
+{
+	printf("image:      %s\n", op->image);
+	if (d->normalized[0])
+		printf("normalized: %s\n", d->normalized);
+	printf("policy:     %s (mode %s)\n", tg_policy_source(p),
+	       tg_policy_mode(p) == TG_MODE_AUDIT ? "audit" : "enforce");
+	if (d->rule != NULL)
+		printf("rule:       #%zu \"%s\" (require %s)\n", d->rule->number, d->rule->match,
+		       tg_requirement_name(d->rule->require));
+	else
+		printf("rule:       none\n");
+	printf("decision:   %s\n", d->verdict == TG_VERDICT_ALLOW  ? "ALLOW"
+	                           : d->verdict == TG_VERDICT_DENY ? "DENY"
+	                                                           : "ALLOW (audit mode: enforce would deny)");
+	printf("reason:     %s\n", d->message);
+}
+
+int tg_cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"policy", required_argument, NULL, 'p'},
+	                                         {NULL, 0, NULL, 0}};
+	const char *policy_path = NULL;
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch != 'p')
+			return 2;
+		policy_path = optarg;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "usage: trustgate check [--policy FILE] IMAGE\n");
+		return 2;
+	}
+	tg_error err;
+	tg_policy *p = NULL;
+	if (load_check_policy(policy_path, &p, &err) != TG_OK) {
+		fprintf(stderr, "trustgate check: %s\n", err.msg);
+		return 2;
+	}
+	tg_operation op;
+	if (pull_operation(argv[optind], &op, &err) != TG_OK) {
+		fprintf(stderr, "trustgate check: %s\n", err.msg);
+		tg_policy_free(p);
+		return 2;
+	}
+	tg_decision d;
+	tg_decide_env env = {"trustgate"};
+	tg_authz_decide(p, &env, &op, NULL, &d);
+	print_explanation(p, &op, &d);
+	tg_policy_free(p);
+	return d.verdict == TG_VERDICT_DENY ? 1 : 0;
+}
+
+int tg_cmd_policy(int argc, char **argv)
+{
+	if (argc != 3 || strcmp(argv[1], "validate") != 0) {
+		fprintf(stderr, "usage: trustgate policy validate FILE\n");
+		return 2;
+	}
+	tg_error err;
+	tg_policy *p = NULL;
+	if (tg_policy_load_file(argv[2], &p, &err) != TG_OK) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	printf("%s: valid (%zu rules, mode %s)\n", argv[2], tg_policy_rule_count(p),
+	       tg_policy_mode(p) == TG_MODE_AUDIT ? "audit" : "enforce");
+	tg_policy_free(p);
+	return 0;
+}

@@ -1,0 +1,101 @@
+/* protocol: see protocol.h. The flow of one AuthZReq:
+ * body -> tg_authz_request_parse -> tg_authz_decode -> tg_authz_decide
+ * -> audit line -> answer. A failure anywhere becomes a deny whose message
+ * says what was wrong. */
+#include "plugin/protocol.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "authz/decide.h"
+#include "authz/operation.h"
+#include "authz/request.h"
+#include "plugin/audit.h"
+
+static void answer_json(tg_buf *response, json_t *obj)
+{
+	char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+	/* If even this fails, an empty-object answer still denies: Allow
+	 * defaults to false in dockerd. */
+	tg_buf_puts(response, text ? text : "{}");
+	free(text);
+	json_decref(obj);
+}
+
+static void answer_decision(tg_buf *response, bool allow, const char *msg)
+{
+	answer_json(response, allow ? json_pack("{s:b}", "Allow", 1)
+	                            : json_pack("{s:b, s:s}", "Allow", 0, "Msg", msg));
+}
+
+/* The request could not even be read as an AuthZReq. */
+static void deny_unreadable(tg_protocol *proto, const tg_error *why, tg_buf *response)
+{
+	tg_policy_ref *ref = tg_policy_store_acquire(proto->store);
+	const tg_policy *policy = tg_policy_ref_get(ref);
+	tg_operation op;
+	memset(&op, 0, sizeof(op));
+	op.kind = TG_OP_UNKNOWN;
+	strcpy(op.method, "?");
+	tg_decision d;
+	tg_decide_env env = {proto->self_name};
+	tg_authz_decide(policy, &env, &op, why, &d);
+	tg_audit_log(atomic_fetch_add(&proto->next_id, 1), &op, &d, tg_policy_source(policy));
+	answer_decision(response, d.allow, d.message);
+	tg_policy_store_release(proto->store, ref);
+}
+
+static void handle_authz_req(tg_protocol *proto, const tg_server_request *req, tg_buf *response)
+{
+	tg_error err;
+	tg_error_clear(&err);
+	if (req->body_state == TG_BODY_TOO_LARGE) {
+		tg_error_set(&err, TG_ETOOBIG, "the request is larger than trustgate accepts (%u bytes)",
+		             TG_REQUEST_MAX);
+		deny_unreadable(proto, &err, response);
+		return;
+	}
+	if (req->body_state == TG_BODY_TOO_SLOW) {
+		tg_error_set(&err, TG_ETIMEOUT, "the request did not reach trustgate in time");
+		deny_unreadable(proto, &err, response);
+		return;
+	}
+	tg_authz_request *areq = NULL;
+	if (tg_authz_request_parse(req->body, req->body_len, &areq, &err) != TG_OK) {
+		deny_unreadable(proto, &err, response);
+		return;
+	}
+	tg_operation op;
+	tg_authz_decode(areq, &op, &err);
+	tg_policy_ref *ref = tg_policy_store_acquire(proto->store);
+	const tg_policy *policy = tg_policy_ref_get(ref);
+	tg_decision d;
+	tg_decide_env env = {proto->self_name};
+	tg_authz_decide(policy, &env, &op, &err, &d);
+	tg_audit_log(atomic_fetch_add(&proto->next_id, 1), &op, &d, tg_policy_source(policy));
+	answer_decision(response, d.allow, d.message);
+	tg_policy_store_release(proto->store, ref);
+	tg_authz_request_free(areq);
+}
+
+void tg_protocol_handle(void *arg, const tg_server_request *req, unsigned *status,
+                        tg_buf *response)
+{
+	tg_protocol *proto = arg;
+	*status = 200;
+	if (strcmp(req->method, "POST") != 0) {
+		*status = 405;
+		answer_json(response, json_pack("{s:s}", "Err", "plugin endpoints accept POST only"));
+	} else if (strcmp(req->url, "/Plugin.Activate") == 0) {
+		answer_json(response, json_pack("{s:[s]}", "Implements", "authz"));
+	} else if (strcmp(req->url, "/AuthZPlugin.AuthZReq") == 0) {
+		handle_authz_req(proto, req, response);
+	} else if (strcmp(req->url, "/AuthZPlugin.AuthZRes") == 0) {
+		answer_decision(response, true, NULL);
+	} else {
+		*status = 404;
+		answer_json(response, json_pack("{s:s}", "Err", "unknown plugin endpoint"));
+	}
+}

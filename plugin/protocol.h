@@ -1,0 +1,31 @@
+/* protocol: the Docker plugin protocol endpoints trustgate serves.
+ *
+ *   POST /Plugin.Activate        -> {"Implements":["authz"]}
+ *   POST /AuthZPlugin.AuthZReq   -> {"Allow":bool,"Msg":"..."}  (every decision is made here)
+ *   POST /AuthZPlugin.AuthZRes   -> {"Allow":true}  (too late to deny: the action already ran)
+ *
+ * Any AuthZReq that cannot be read is denied with HTTP 200 and a message,
+ * never an HTTP error: dockerd shows a 200 deny's message to the user.
+ * Thread-safe: tg_protocol_handle runs on many connection threads.
+ */
+#ifndef TG_PROTOCOL_H
+#define TG_PROTOCOL_H
+
+#include <stdatomic.h>
+
+#include "plugin/policy_store.h"
+#include "plugin/server.h"
+
+#define TG_PLUGIN_CONTENT_TYPE "application/vnd.docker.plugins.v1.2+json"
+
+typedef struct tg_protocol {
+	tg_policy_store *store;
+	const char *self_name; /* the name dockerd knows this plugin by */
+	atomic_ulong next_id;
+} tg_protocol;
+
+/* A tg_server_handler; arg is a tg_protocol. */
+void tg_protocol_handle(void *arg, const tg_server_request *req, unsigned *status,
+                        tg_buf *response);
+
+#endif

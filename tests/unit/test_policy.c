@@ -1,0 +1,189 @@
+/* Unit tests for authz/policy: loading, validation with positions, matching. */
+#include "tg_test.h"
+
+#include "authz/policy.h"
+
+static tg_policy *parse_ok(const char *text)
+{
+	tg_policy *p = NULL;
+	tg_error err;
+	if (tg_policy_parse(text, strlen(text), "test.json", &p, &err) != 0)
+		fail_msg("policy should load: %s\n%s", err.msg, text);
+	return p;
+}
+
+struct invalid_case {
+	const char *text;
+	const char *error; /* expected message, including "test.json:LINE:COL: " */
+};
+
+static const struct invalid_case invalid_cases[] = {
+	{"{\"rules\": [}", "test.json:1:12: "},
+	{"", "test.json:1:0: "},
+	{"[]", "test.json:1:1: a policy must be a JSON object"},
+	{"{}", "a policy needs \"rules\""},
+	{"{\"rules\": [],\n \"mdoe\": \"audit\"}", "test.json:2:10: unknown key \"mdoe\""},
+	{"{\"rules\": [], \"mode\": \"warn\"}", "test.json:1:23: \"mode\" must be \"enforce\" or \"audit\""},
+	{"{\"rules\": [\n  {\"match\": \"*\", \"require\": \"allow\"},\n  {\"match\": \"a/*\", \"require\": \"sign\"}\n]}",
+	 "test.json:3:31: \"require\" must be one of \"allow\", \"publisher\", \"signed\", \"deny\" (not \"sign\")"},
+	{"{\"rules\": [{\"match\": \"Docker.io/*\", \"require\": \"allow\"}]}",
+	 "test.json:1:22: \"match\" pattern \"Docker.io/*\" has upper-case letters"},
+	{"{\"rules\": [{\"match\": \"\", \"require\": \"allow\"}]}", "\"match\" pattern is empty"},
+	{"{\"rules\": [{\"require\": \"allow\"}]}", "test.json:1:12: rule 1 has no \"match\""},
+	{"{\"rules\": [{\"match\": \"*\"}]}", "rule 1 has no \"require\""},
+	{"{\"rules\": [{\"match\": \"*\", \"require\": \"allow\", \"extra\": 1}]}",
+	 "test.json:1:56: unknown rule key \"extra\""},
+	{"{\"rules\": [{\"match\": \"*\", \"require\": \"signed\"}]}", "names no \"trust_roots\""},
+	{"{\"rules\": [{\"match\": \"*\", \"require\": \"signed\", \"trust_roots\": []}]}",
+	 "\"trust_roots\" is empty"},
+	{"{\"rules\": [{\"match\": \"*\", \"require\": \"allow\", \"trust_roots\": [\"a\"]}]}",
+	 "only applies to rules with \"require\": \"signed\""},
+	{"{\"rules\": [\"*\"]}", "test.json:1:12: each rule must be an object"},
+	{"{\"rules\": {}}", "\"rules\" must be a list"},
+	{"{\"rules\": [], \"verified_publishers\": [\"docker.io/a\", 3]}",
+	 "test.json:1:54: \"verified_publishers\" entries must be strings"},
+	{"{\"rules\": [], \"verified_publishers\": [\"docker.io/*\"]}", "may not contain wildcards"},
+	{"{\"rules\": [], \"verified_publishers\": [\"docker.io/a/\"]}", "must not end with '/'"},
+	{"{\"rules\": [], \"official_images\": \"yes\"}", "\"official_images\" must be true or false"},
+	{"{\"rules\": [], \"operations\": {\"biuld\": \"allow\"}}", "unknown operation \"biuld\""},
+	{"{\"rules\": [], \"operations\": {\"build\": true}}", "operation \"build\" must be \"allow\" or \"deny\""},
+	{"{\"rules\": [], \"rules\": []}", "duplicate object key"},
+};
+
+static void test_invalid(void **state)
+{
+	for (size_t i = 0; i < sizeof(invalid_cases) / sizeof(invalid_cases[0]); i++) {
+		const struct invalid_case *c = &invalid_cases[i];
+		tg_policy *p = NULL;
+		tg_error err;
+		int rc = tg_policy_parse(c->text, strlen(c->text), "test.json", &p, &err);
+		if (rc != TG_EINVAL)
+			fail_msg("case %zu should be rejected: %s", i, c->text);
+		assert_null(p);
+		assert_contains(err.msg, c->error);
+	}
+}
+
+static void test_builtin(void **state)
+{
+	tg_policy *p = NULL;
+	tg_error err;
+	assert_int_equal(tg_policy_builtin(&p, &err), 0);
+	assert_true(tg_policy_is_builtin(p));
+	assert_int_equal(tg_policy_mode(p), TG_MODE_ENFORCE);
+	assert_true(tg_policy_official_images(p));
+	const tg_rule *r = tg_policy_match(p, "docker.io/evil/miner");
+	assert_non_null(r);
+	assert_int_equal(r->require, TG_REQUIRE_PUBLISHER);
+	assert_false(tg_policy_operation_allowed(p, TG_SET_BUILD));
+	assert_false(tg_policy_operation_allowed(p, TG_SET_LOAD));
+	assert_true(tg_policy_operation_allowed(p, TG_SET_PUSH));
+	assert_true(tg_policy_operation_allowed(p, TG_SET_OTHER_WRITES));
+	tg_policy_free(p);
+}
+
+struct glob_case {
+	const char *pattern, *name;
+	bool match;
+};
+
+static const struct glob_case glob_cases[] = {
+	{"*", "docker.io/library/alpine", true},
+	{"docker.io/library/*", "docker.io/library/alpine", true},
+	{"docker.io/library/*", "docker.io/library", false},
+	{"docker.io/library/*", "docker.io/libraryx/alpine", false},
+	{"registry.acme.io/team/*", "registry.acme.io/team/sub/app", true}, /* '*' crosses '/' */
+	{"127.0.0.1:5000/*", "127.0.0.1:5000/app", true},
+	{"127.0.0.1:5000/*", "127.0.0.1:50001/app", false},
+	{"docker.io/library/alpine", "docker.io/library/alpine", true},
+	{"docker.io/library/alpine", "docker.io/library/alpine2", false},
+	{"docker.io/*/app", "docker.io/x/app", true},
+	{"docker.io/*/app", "docker.io/x/app2", false},
+	{"docker.io/?/app", "docker.io/x/app", true},
+	{"docker.io/?/app", "docker.io/xy/app", false},
+	{"*a*b*c", "xaybzc", true},
+	{"*a*b*c", "xaybzcx", false},
+};
+
+static void test_glob(void **state)
+{
+	for (size_t i = 0; i < sizeof(glob_cases) / sizeof(glob_cases[0]); i++) {
+		const struct glob_case *c = &glob_cases[i];
+		if (tg_policy_glob_match(c->pattern, c->name) != c->match)
+			fail_msg("glob %s vs %s: want %d", c->pattern, c->name, c->match);
+	}
+}
+
+static void test_most_specific_wins(void **state)
+{
+	tg_policy *p = parse_ok("{\"rules\": ["
+	                        "{\"match\": \"*\", \"require\": \"deny\"},"
+	                        "{\"match\": \"docker.io/*\", \"require\": \"publisher\"},"
+	                        "{\"match\": \"docker.io/acme/*\", \"require\": \"allow\"},"
+	                        "{\"match\": \"docker.io/acme/app\", \"require\": \"deny\"},"
+	                        "{\"match\": \"docker.io/acme/a??\", \"require\": \"publisher\"},"
+	                        "{\"match\": \"docker.io/acme/*\", \"require\": \"deny\"}]}");
+	assert_int_equal(tg_policy_match(p, "quay.io/x/y")->number, 1);
+	assert_int_equal(tg_policy_match(p, "docker.io/x/y")->number, 2);
+	assert_int_equal(tg_policy_match(p, "docker.io/acme/tool")->number, 3); /* first of equals */
+	assert_int_equal(tg_policy_match(p, "docker.io/acme/app")->number, 4);  /* exact beats glob */
+	assert_int_equal(tg_policy_match(p, "docker.io/acme/abc")->number, 5);  /* more literals */
+	tg_policy_free(p);
+	p = parse_ok("{\"rules\": [{\"match\": \"docker.io/library/*\", \"require\": \"allow\"}]}");
+	assert_null(tg_policy_match(p, "docker.io/evil/x"));
+	tg_policy_free(p);
+}
+
+static void test_verified_publishers(void **state)
+{
+	tg_policy *p = parse_ok("{\"rules\": [], \"verified_publishers\": [\"docker.io/bitnami\", "
+	                        "\"127.0.0.1:5000\"], \"official_images\": false, \"mode\": \"audit\"}");
+	assert_string_equal(tg_policy_verified_publisher(p, "docker.io/bitnami/redis"), "docker.io/bitnami");
+	assert_string_equal(tg_policy_verified_publisher(p, "docker.io/bitnami/x/y"), "docker.io/bitnami");
+	assert_null(tg_policy_verified_publisher(p, "docker.io/bitnamievil/redis"));
+	assert_null(tg_policy_verified_publisher(p, "docker.io/bitnami"));
+	assert_string_equal(tg_policy_verified_publisher(p, "127.0.0.1:5000/app"), "127.0.0.1:5000");
+	assert_null(tg_policy_verified_publisher(p, "127.0.0.1:50000/app"));
+	assert_false(tg_policy_official_images(p));
+	assert_int_equal(tg_policy_mode(p), TG_MODE_AUDIT);
+	tg_policy_free(p);
+}
+
+static void test_example_files_are_valid(void **state)
+{
+	const char *src = getenv("TG_SOURCE_DIR");
+	assert_non_null(src);
+	static const char *const files[] = {"contrib/policy.example.json",
+	                                    "contrib/policy.strict.json"};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", src, files[i]);
+		tg_policy *p = NULL;
+		tg_error err;
+		if (tg_policy_load_file(path, &p, &err) != 0)
+			fail_msg("%s", err.msg);
+		tg_policy_free(p);
+	}
+}
+
+static void test_missing_file(void **state)
+{
+	tg_policy *p = NULL;
+	tg_error err;
+	assert_int_equal(tg_policy_load_file("/nonexistent/policy.json", &p, &err), TG_EIO);
+	assert_contains(err.msg, "/nonexistent/policy.json: cannot open");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_builtin),
+		cmocka_unit_test(test_glob),
+		cmocka_unit_test(test_most_specific_wins),
+		cmocka_unit_test(test_verified_publishers),
+		cmocka_unit_test(test_example_files_are_valid),
+		cmocka_unit_test(test_missing_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
