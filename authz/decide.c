@@ -107,10 +107,10 @@ static void decide_rule(const tg_policy *p, const tg_operation *op, const char *
 		return;
 	case TG_REQUIRE_DENY:
 		deny(d);
-		say(d, "%s of image %s is not allowed: rule \"%s\" denies it%s%s. To allow it, change "
+		say(d, "%s of image %s is not allowed: rule \"%s\" denies it%s%s%s. To allow it, change "
 		       "that rule in %s",
 		    tg_op_kind_name(op->kind), what, r->match, r->reason ? " (" : "",
-		    r->reason ? r->reason : "", where(p));
+		    r->reason ? r->reason : "", r->reason ? ")" : "", where(p));
 		return;
 	}
 }
@@ -250,7 +250,9 @@ void tg_authz_decide(const tg_policy *policy, const tg_decide_env *env, const tg
 	memset(out, 0, sizeof(*out));
 	if (decode_err != NULL && decode_err->code != TG_OK) {
 		deny(out);
-		if (op->image[0] != '\0')
+		if (op->method[0] == '\0')
+			say(out, "the request is not allowed: %s", decode_err->msg);
+		else if (op->image[0] != '\0')
 			say(out, "%s of %s is not allowed: %s", tg_op_kind_name(op->kind), op->image,
 			    decode_err->msg);
 		else

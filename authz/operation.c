@@ -7,6 +7,7 @@
  */
 #include "authz/operation.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,7 +145,7 @@ static int load_body(const tg_authz_request *req, json_t **out, tg_error *err)
 		                    "one over its size limit); run the command again, and keep the request "
 		                    "under 1 MiB");
 	json_error_t jerr;
-	json_t *root = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *root = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (root == NULL)
 		return tg_error_set(err, TG_EINVAL, "the request body is not valid JSON: %s (line %d, column %d)",
 		                    jerr.text, jerr.line, jerr.column);
@@ -196,6 +197,12 @@ static int decode_images_create(const tg_authz_request *req, const tg_uri *uri, 
 	}
 	if ((rc = require_no_hidden_body(req, err)) != TG_OK)
 		return rc;
+	/* The image as the user named it, for messages, before it is judged. */
+	int len = snprintf(op->image, sizeof(op->image), "%s%s%s", from_image,
+	                   tag[0] == '\0' ? "" : tg_reference_is_digest(tag) ? "@" : ":", tag);
+	if (len < 0 || (size_t)len >= sizeof(op->image))
+		return tg_error_set(err, TG_ETOOBIG, "image name is longer than %d bytes",
+		                    TG_OP_TEXT_MAX - 1);
 	/* PullImage strips one trailing ':' ("pull -a" sends "name:"). */
 	size_t n = strlen(from_image);
 	if (n > 0 && from_image[n - 1] == ':')
@@ -206,15 +213,7 @@ static int decode_images_create(const tg_authz_request *req, const tg_uri *uri, 
 		return rc;
 	op->has_ref = true;
 	op->all_tags = tg_reference_is_name_only(&op->ref);
-	rc = copy_text(op->image, from_image, "image name", err);
-	if (rc == TG_OK && tag[0] != '\0') {
-		bool digest = tg_reference_is_digest(tag);
-		if (strlen(op->image) + strlen(tag) + 1 < TG_OP_TEXT_MAX) {
-			strcat(op->image, digest ? "@" : ":");
-			strcat(op->image, tag);
-		}
-	}
-	return rc;
+	return TG_OK;
 }
 
 static int decode_container_create(const tg_authz_request *req, const tg_uri *uri,

@@ -111,7 +111,7 @@ int tg_uri_parse(const char *request_uri, tg_uri *out, tg_error *err)
 {
 	if (strlen(request_uri) > TG_URI_MAX)
 		return tg_error_set(err, TG_ETOOBIG, "request URI is longer than %d bytes", TG_URI_MAX);
-	const char *target;
+	const char *target = NULL;
 	int rc = split_target(request_uri, &target, err);
 	if (rc != TG_OK)
 		return rc;

@@ -37,8 +37,7 @@ static void deny_unreadable(tg_protocol *proto, const tg_error *why, tg_buf *res
 	const tg_policy *policy = tg_policy_ref_get(ref);
 	tg_operation op;
 	memset(&op, 0, sizeof(op));
-	op.kind = TG_OP_UNKNOWN;
-	strcpy(op.method, "?");
+	op.kind = TG_OP_UNKNOWN; /* no method or path: nothing could be read */
 	tg_decision d;
 	tg_decide_env env = {proto->self_name};
 	tg_authz_decide(policy, &env, &op, why, &d);

@@ -57,7 +57,7 @@ static void take_upload(tg_server *srv, struct request_state *st, const char *da
 {
 	if (st->body_state != TG_BODY_COMPLETE)
 		return; /* already failed: discard the rest */
-	if ((long)srv->cfg.request_timeout_ms > 0 && elapsed_ms(&st->start) > (long)srv->cfg.request_timeout_ms) {
+	if (srv->cfg.request_timeout_ms > 0 && elapsed_ms(&st->start) > (long)srv->cfg.request_timeout_ms) {
 		st->body_state = TG_BODY_TOO_SLOW;
 		tg_buf_free(&st->body);
 		return;
@@ -85,12 +85,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
+		/* MHD cannot answer before the body is read: a body that is too
+		 * slow or too large is discarded and denied when it ends (a sender
+		 * that stops altogether is cut off by the idle timeout). */
 		take_upload(srv, st, upload, *upload_size);
 		*upload_size = 0;
-		if (st->body_state != TG_BODY_TOO_SLOW)
-			return MHD_YES;
-		/* Too slow: answer now; MHD closes the connection after it. */
+		return MHD_YES;
 	}
+	if (st->body_state == TG_BODY_COMPLETE && srv->cfg.request_timeout_ms > 0 &&
+	    elapsed_ms(&st->start) > (long)srv->cfg.request_timeout_ms)
+		st->body_state = TG_BODY_TOO_SLOW;
 	tg_server_request req = {method, url, tg_buf_str(&st->body), st->body.len, st->body_state};
 	unsigned status = 500;
 	tg_buf out;
@@ -193,11 +197,11 @@ int tg_server_start(const tg_server_config *cfg, tg_server_handler handler, void
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
 			MHD_USE_ERROR_LOG,
 		0, NULL, NULL, on_request, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->idle_timeout_s,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
 		MHD_OPTION_END);
 	if (srv->mhd == NULL) {
 		close(srv->listen_fd);

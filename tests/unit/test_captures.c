@@ -75,7 +75,7 @@ static const struct row *find_row(const char *file)
 
 static void check_capture(const char *dir, const char *file, const struct row *r)
 {
-	char path[1024];
+	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	size_t len;
 	char *text = tg_test_read_file(path, &len);
@@ -111,7 +111,7 @@ static void test_every_capture(void **state)
 	while ((op_dir = readdir(top)) != NULL) {
 		if (op_dir->d_name[0] == '.')
 			continue;
-		char sub[1200];
+		char sub[1400];
 		snprintf(sub, sizeof(sub), "%s/%s", dir, op_dir->d_name);
 		DIR *d = opendir(sub);
 		if (d == NULL)
@@ -120,7 +120,7 @@ static void test_every_capture(void **state)
 		while ((e = readdir(d)) != NULL) {
 			if (strstr(e->d_name, "-AuthZReq") == NULL)
 				continue;
-			char rel[600];
+			char rel[1400];
 			snprintf(rel, sizeof(rel), "%s/%s", op_dir->d_name, e->d_name);
 			const struct row *r = find_row(rel);
 			if (r == NULL)
