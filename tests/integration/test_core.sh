@@ -147,8 +147,10 @@ dk ps >"$TG_WORK/ps-during-restart.out" 2>&1 &
 ps_pid=$!
 sleep 1
 tg_h_start_trustgate "$policy"
+wait "$ps_pid"
+ps_status=$?
 tg_h_check "a docker command issued while trustgate was down completes after it returns" \
-  wait "$ps_pid"
+  test "$ps_status" -eq 0
 tg_h_expect_ok "allowed pulls work after the restart" dk pull "$R/trusted/bb:1"
 tg_h_expect_fail "denies work after the restart" "$denied: pull of image $R/evil/bb:1" \
   dk pull "$R/evil/bb:1"
