@@ -33,6 +33,8 @@ export TG_BIN=$repo/build/plugin/trustgate
 # shellcheck source=tests/integration/lib.sh
 source "$repo/tests/integration/lib.sh"
 tg_h_init >/dev/null
+# A readable plugin name for the messages (the harness picks a unique test name).
+TG_PLUGIN_NAME=trustgate-demo TG_PLUGIN_SOCK=/run/docker/plugins/trustgate-demo.sock
 tg_h_make_busybox_tar "$TG_WORK/busybox.tar"
 tg_h_start_registry
 R=$TG_REGISTRY

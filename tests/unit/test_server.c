@@ -4,6 +4,7 @@
 #include "tg_test.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -282,6 +283,86 @@ static void test_policy_reload_keeps_last_good(void **state)
 	close(fd);
 }
 
+/* Many keep-alive connections at once while the policy is swapped under
+ * them: every answer arrives and is one of the two policies' verdicts (the
+ * sanitizer build checks the reference counting). */
+#define CLIENTS 16
+#define REQUESTS_PER_CLIENT 200
+
+static void *client_thread(void *arg)
+{
+	int *bad = arg;
+	int fd = dial();
+	char out[4096];
+	const char pull[] = "{\"RequestMethod\":\"POST\",\"RequestUri\":\"/images/create?"
+	                    "fromImage=evil%2Fminer\\u0026tag=1\",\"RequestHeaders\":{\"Content-Length\":\"0\"}}";
+	for (int i = 0; i < REQUESTS_PER_CLIENT; i++) {
+		send_post(fd, "/AuthZPlugin.AuthZReq", pull, strlen(pull));
+		if (read_response(fd, out, sizeof(out), 5000) != 200 ||
+		    (strcmp(out, "{\"Allow\":true}") != 0 && strstr(out, "no rule trusts publisher") == NULL))
+			(*bad)++;
+	}
+	close(fd);
+	return NULL;
+}
+
+static void test_concurrent_clients_during_reloads(void **state)
+{
+	static const char *const policies[] = {
+		"{\"rules\": [{\"match\": \"*\", \"require\": \"publisher\"}]}",
+		"{\"rules\": [{\"match\": \"docker.io/evil/*\", \"require\": \"allow\"}]}",
+	};
+	pthread_t threads[CLIENTS];
+	int bad[CLIENTS] = {0};
+	for (int i = 0; i < CLIENTS; i++)
+		assert_int_equal(pthread_create(&threads[i], NULL, client_thread, &bad[i]), 0);
+	for (int round = 0; round < 50; round++) {
+		FILE *f = fopen(policy_path, "w");
+		fputs(policies[round % 2], f);
+		fclose(f);
+		tg_error err;
+		assert_int_equal(tg_policy_store_reload(store, true, &err), 1);
+		struct timespec pause = {0, 2 * 1000 * 1000}; /* spread the swaps over the run */
+		nanosleep(&pause, NULL);
+	}
+	for (int i = 0; i < CLIENTS; i++) {
+		pthread_join(threads[i], NULL);
+		assert_int_equal(bad[i], 0);
+	}
+}
+
+/* serve without --policy: the built-in default until the default file
+ * appears; a removed file keeps the policy loaded from it. */
+static void test_optional_policy_file(void **state)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "/tmp/tg-optional-%d.json", (int)getpid());
+	unlink(path);
+	tg_policy_store *s = NULL;
+	tg_error err;
+	assert_int_equal(tg_policy_store_open(path, false, &s, &err), 0);
+	tg_policy_ref *ref = tg_policy_store_acquire(s);
+	assert_true(tg_policy_is_builtin(tg_policy_ref_get(ref)));
+	tg_policy_store_release(s, ref);
+	assert_int_equal(tg_policy_store_reload(s, false, &err), 0); /* nothing changed */
+	FILE *f = fopen(path, "w");
+	fputs("{\"mode\": \"audit\", \"rules\": []}", f);
+	fclose(f);
+	assert_int_equal(tg_policy_store_reload(s, false, &err), 1);
+	ref = tg_policy_store_acquire(s);
+	assert_string_equal(tg_policy_source(tg_policy_ref_get(ref)), path);
+	assert_int_equal(tg_policy_mode(tg_policy_ref_get(ref)), TG_MODE_AUDIT);
+	tg_policy_store_release(s, ref);
+	unlink(path);
+	assert_int_equal(tg_policy_store_reload(s, false, &err), TG_EIO);
+	assert_contains(err.msg, "was removed; keeping the policy loaded from it");
+	ref = tg_policy_store_acquire(s);
+	assert_int_equal(tg_policy_mode(tg_policy_ref_get(ref)), TG_MODE_AUDIT);
+	tg_policy_store_release(s, ref);
+	tg_policy_store_close(s);
+	assert_int_equal(tg_policy_store_open(path, true, &s, &err), TG_EIO); /* --policy given: required */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +375,8 @@ int main(void)
 		cmocka_unit_test(test_second_server_refused),
 		cmocka_unit_test(test_stale_socket_replaced),
 		cmocka_unit_test(test_policy_reload_keeps_last_good),
+		cmocka_unit_test(test_concurrent_clients_during_reloads),
+		cmocka_unit_test(test_optional_policy_file),
 	};
 	return cmocka_run_group_tests(tests, start, stop);
 }
