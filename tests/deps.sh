@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libmicrohttpd-dev libjansson-dev libssl-dev libcurl4-openssl-dev libcmocka-dev
-  docker.io docker-registry busybox-static curl ca-certificates iproute2
+  docker.io docker-registry busybox-static curl ca-certificates iproute2 socat
 )
 missing=()
 for p in "${packages[@]}"; do

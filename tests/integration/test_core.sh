@@ -156,4 +156,38 @@ tg_h_expect_fail "denies work after the restart" "$denied: pull of image $R/evil
   dk pull "$R/evil/bb:1"
 tg_h_expect_ok "dockerd still answers" dk version
 
+# --- dockerd's own retry: a plugin call dropped after the request was sent
+# is sent again with an EMPTY body (moby#39331). A stand-in socket reads the
+# first attempt and drops it; trustgate then takes the retry, which must be
+# denied even though the image is trusted (a plugin that allowed it let
+# unsigned containers run).
+before=$(dk ps -a -q | wc -l)
+tg_h_stop_trustgate
+rm -f "$TG_PLUGIN_SOCK"
+timeout 2 socat -u "UNIX-LISTEN:$TG_PLUGIN_SOCK,unlink-early,unlink-close" OPEN:/dev/null &
+dropper=$!
+for _ in $(seq 50); do [[ -S $TG_PLUGIN_SOCK ]] && break; sleep 0.05; done
+tg_h_curl_docker POST /v1.41/containers/create -H 'Content-Type: application/json' \
+  -d "{\"Image\":\"$R/trusted/bb:1\",\"Cmd\":[\"/bin/true\"]}" >"$TG_WORK/retry.out" 2>&1 &
+creator=$!
+wait "$dropper"
+tg_h_start_trustgate "$policy"
+wait "$creator"
+tg_h_expect_output "dockerd's empty-body retry of a create is denied" \
+  "the plugin request is empty" cat "$TG_WORK/retry.out"
+tg_h_check "no container was created by the retried request" test "$(dk ps -a -q | wc -l)" = "$before"
+tg_h_check "the retry reached trustgate (audit log)" \
+  grep -q '"verdict":"deny","reason":"the request is not allowed: the plugin request is empty' "$TG_WORK/trustgate.log"
+
+# --- audit mode: nothing is blocked, what would be is logged
+cat >"$policy.tmp" <<JSON
+{"mode": "audit", "rules": [{"match": "*", "require": "publisher"}]}
+JSON
+mv "$policy.tmp" "$policy"
+kill -HUP "${TG_H_TRUSTGATE%%:*}"
+tg_h_expect_ok "in audit mode an untrusted pull goes through" tg_h_wait_until 5 dk pull "$R/evil/bb:1"
+tg_h_check "and the audit log says enforce would have denied it" \
+  grep -q "\"normalized\":\"$R/evil/bb:1\".*\"verdict\":\"audit-deny\"" "$TG_WORK/trustgate.log"
+tg_h_expect_ok "dockerd still answers at the end" dk version
+
 tg_h_summary
