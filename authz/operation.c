@@ -134,6 +134,23 @@ static int query_text(const tg_uri *uri, const char *key, char *dst, tg_error *e
 	return rc;
 }
 
+/* The new name that tag, commit and import give an image: the "repo" and
+ * "tag" query values, joined as the daemon joins them. */
+static int query_target(const tg_uri *uri, tg_operation *op, const char *what, tg_error *err)
+{
+	char repo[TG_OP_TEXT_MAX], tag[TG_OP_TEXT_MAX];
+	int rc = query_text(uri, "repo", repo, err);
+	if (rc == TG_OK)
+		rc = query_text(uri, "tag", tag, err);
+	if (rc != TG_OK)
+		return rc;
+	bool join = repo[0] != '\0' && tag[0] != '\0';
+	int n = snprintf(op->target, sizeof(op->target), "%s%s%s", repo, join ? ":" : "", join ? tag : "");
+	if (n < 0 || (size_t)n >= sizeof(op->target))
+		return tg_error_set(err, TG_ETOOBIG, "%s is longer than %d bytes", what, TG_OP_TEXT_MAX - 1);
+	return TG_OK;
+}
+
 /* Parse the forwarded JSON body. Go's decoder would stop after the first
  * value; jansson refuses trailing data, which only denies more. */
 static int load_body(const tg_authz_request *req, json_t **out, tg_error *err)
@@ -176,7 +193,7 @@ static int set_image(tg_operation *op, const char *image, tg_error *err)
 static int decode_images_create(const tg_authz_request *req, const tg_uri *uri, tg_operation *op,
                                 tg_error *err)
 {
-	char from_image[TG_OP_TEXT_MAX], tag[TG_OP_TEXT_MAX], repo[TG_OP_TEXT_MAX];
+	char from_image[TG_OP_TEXT_MAX], tag[TG_OP_TEXT_MAX];
 	int rc = query_text(uri, "fromImage", from_image, err);
 	if (rc == TG_OK)
 		rc = query_text(uri, "tag", tag, err);
@@ -187,13 +204,7 @@ static int decode_images_create(const tg_authz_request *req, const tg_uri *uri, 
 	 * is what the "import" setting decides on. */
 	if (from_image[0] == '\0') {
 		op->kind = TG_OP_IMPORT;
-		if ((rc = query_text(uri, "repo", repo, err)) != TG_OK)
-			return rc;
-		if (repo[0] != '\0' && tag[0] != '\0' && strlen(repo) + strlen(tag) + 1 < TG_OP_TEXT_MAX) {
-			strcat(repo, ":");
-			strcat(repo, tag);
-		}
-		return copy_text(op->target, repo, "import target", err);
+		return query_target(uri, op, "import target", err);
 	}
 	if ((rc = require_no_hidden_body(req, err)) != TG_OK)
 		return rc;
@@ -247,39 +258,17 @@ static int decode_exec(const tg_authz_request *req, const tg_uri *uri, tg_operat
 static int decode_tag(const tg_authz_request *req, const tg_uri *uri, tg_operation *op,
                       tg_error *err)
 {
-	char repo[TG_OP_TEXT_MAX], tag[TG_OP_TEXT_MAX];
 	int rc = require_no_hidden_body(req, err);
 	if (rc == TG_OK)
-		rc = query_text(uri, "repo", repo, err);
-	if (rc == TG_OK)
-		rc = query_text(uri, "tag", tag, err);
-	if (rc != TG_OK)
-		return rc;
-	if (tag[0] != '\0' && strlen(repo) + strlen(tag) + 1 < TG_OP_TEXT_MAX) {
-		strcat(repo, ":");
-		strcat(repo, tag);
-	}
-	if ((rc = copy_text(op->target, repo, "tag target", err)) != TG_OK)
-		return rc;
-	return set_image(op, op->object, err);
+		rc = query_target(uri, op, "tag target", err);
+	return rc == TG_OK ? set_image(op, op->object, err) : rc;
 }
 
 static int decode_commit(const tg_authz_request *req, const tg_uri *uri, tg_operation *op,
                          tg_error *err)
 {
-	char repo[TG_OP_TEXT_MAX], tag[TG_OP_TEXT_MAX];
 	int rc = query_text(uri, "container", op->object, err);
-	if (rc == TG_OK)
-		rc = query_text(uri, "repo", repo, err);
-	if (rc == TG_OK)
-		rc = query_text(uri, "tag", tag, err);
-	if (rc != TG_OK)
-		return rc;
-	if (repo[0] != '\0' && tag[0] != '\0' && strlen(repo) + strlen(tag) + 1 < TG_OP_TEXT_MAX) {
-		strcat(repo, ":");
-		strcat(repo, tag);
-	}
-	return copy_text(op->target, repo, "commit target", err);
+	return rc == TG_OK ? query_target(uri, op, "commit target", err) : rc;
 }
 
 static int decode_plugin_remote(const tg_authz_request *req, const tg_uri *uri, tg_operation *op,

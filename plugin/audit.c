@@ -24,10 +24,11 @@ void tg_audit_log(unsigned long id, const tg_operation *op, const tg_decision *d
 {
 	char when[40];
 	utc_now(when, sizeof(when));
-	json_t *line = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:s}",
+	json_t *line = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:s}",
 	                         "time", when, "id", (json_int_t)id, "op", tg_op_kind_token(op->kind),
 	                         "method", op->method, "path", op->path, "image", op->image,
-	                         "normalized", d->normalized, "rule", d->rule ? d->rule->match : NULL,
+	                         "normalized", d->normalized, "target", op->target[0] ? op->target : NULL,
+	                         "rule", d->rule ? d->rule->match : NULL,
 	                         "verdict", tg_verdict_name(d->verdict), "reason", d->message,
 	                         "policy", policy_source);
 	char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
