@@ -21,7 +21,7 @@ stop_demo() {
 }
 
 if [[ ${1:-} == stop ]]; then stop_demo; exit; fi
-[[ $(id -u) -eq 0 ]] || { echo "run as root: sudo bash contrib/demo.sh" >&2; exit 1; }
+[[ $(id -u) -eq 0 ]] || { echo "run as root: bash contrib/demo.sh" >&2; exit 1; }
 [[ -f $state ]] && { echo "a demo is already running; stop it first: bash contrib/demo.sh stop"; exit 1; }
 
 echo "== installing dependencies and building trustgate"
@@ -82,5 +82,5 @@ cat <<EOF
   policy:       $policy   (edit it; trustgate applies valid changes within a second)
   audit log:    $TG_WORK/trustgate.log   (one JSON line per decision)
   registry:     $R
-  stop it all:  sudo bash $repo/contrib/demo.sh stop
+  stop it all:  bash $repo/contrib/demo.sh stop
 EOF
