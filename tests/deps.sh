@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libmicrohttpd-dev libjansson-dev libssl-dev libcurl4-openssl-dev libcmocka-dev
-  docker.io docker-registry busybox-static curl ca-certificates iproute2 socat
+  docker.io docker-registry notary busybox-static curl ca-certificates iproute2 socat jq openssl
 )
 missing=()
 for p in "${packages[@]}"; do

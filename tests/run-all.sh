@@ -35,6 +35,15 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   ctest --test-dir build-asan --output-on-failure
 tally "unit tests (sanitizers)" $?
 
+# The harness itself (dockerd/registry life cycle, Notary server+signer and
+# content-trust signing) is checked first, so a broken environment is told
+# apart from a broken trustgate.
+for t in tests/integration/selftest_*.sh; do
+  step "harness self-test: $t"
+  bash "$t"
+  tally "$t" $?
+done
+
 for t in tests/integration/test_*.sh; do
   step "integration: $t"
   TG_BIN="$root/build/plugin/trustgate" bash "$t"
