@@ -84,8 +84,52 @@ static void decide_publisher(const tg_policy *p, const tg_operation *op, const c
 	}
 }
 
+static const tg_sig_fact *fact_for(const tg_trust_facts *facts, const char *root)
+{
+	for (size_t i = 0; facts != NULL && i < facts->n; i++)
+		if (strcmp(facts->sig[i].root, root) == 0)
+			return &facts->sig[i];
+	return NULL;
+}
+
+/* A "signed" rule: allowed when one of its trust roots verified a
+ * signature; otherwise the first root's finding explains the deny. */
+static void decide_signed(const tg_policy *p, const tg_operation *op, const tg_trust_facts *facts,
+                          tg_decision *d)
+{
+	const tg_rule *r = d->rule;
+	if (facts == NULL) {
+		deny(d);
+		d->needs_signatures = true;
+		say(d, "%s of image %s is not allowed: rule \"%s\" requires a signature from trust root "
+		       "\"%s\", and no signature lookup was made",
+		    tg_op_kind_name(op->kind), d->normalized, r->match, r->trust_roots[0]);
+		return;
+	}
+	for (size_t i = 0; i < r->n_trust_roots; i++) {
+		const tg_sig_fact *f = fact_for(facts, r->trust_roots[i]);
+		if (f != NULL && f->status == TG_SIG_VERIFIED) {
+			allow(d);
+			say(d, "%s is signed: %s (trust root \"%s\", rule \"%s\")", d->normalized, f->detail,
+			    f->root, r->match);
+			return;
+		}
+	}
+	const tg_sig_fact *f = fact_for(facts, r->trust_roots[0]);
+	deny(d);
+	if (f != NULL && f->status == TG_SIG_NOT_SIGNED)
+		say(d, "%s of image %s is not allowed: %s (trust root \"%s\"). Rule \"%s\" requires a "
+		       "signature: sign it, for example with `docker trust sign %s`",
+		    tg_op_kind_name(op->kind), d->normalized, f->detail, f->root, r->match, op->image);
+	else
+		say(d, "%s of image %s is not allowed: its signature could not be verified: %s (trust root "
+		       "\"%s\", rule \"%s\")",
+		    tg_op_kind_name(op->kind), d->normalized, f ? f->detail : "no lookup result",
+		    r->trust_roots[0], r->match);
+}
+
 static void decide_rule(const tg_policy *p, const tg_operation *op, const char *match_name,
-                        tg_decision *d)
+                        const tg_trust_facts *facts, tg_decision *d)
 {
 	const tg_rule *r = d->rule;
 	const char *what = d->normalized;
@@ -98,12 +142,7 @@ static void decide_rule(const tg_policy *p, const tg_operation *op, const char *
 		decide_publisher(p, op, match_name, d);
 		return;
 	case TG_REQUIRE_SIGNED:
-		deny(d);
-		say(d, "%s of image %s is not allowed: rule \"%s\" requires a signature from trust root "
-		       "\"%s\", but signature verification is not configured in this trustgate. To allow "
-		       "the image without a signature, set that rule to \"require\": \"publisher\" or "
-		       "\"allow\" in %s",
-		    tg_op_kind_name(op->kind), what, r->match, r->trust_roots[0], where(p));
+		decide_signed(p, op, facts, d);
 		return;
 	case TG_REQUIRE_DENY:
 		deny(d);
@@ -116,7 +155,8 @@ static void decide_rule(const tg_policy *p, const tg_operation *op, const char *
 }
 
 /* Judge the image an operation names by the most specific rule. */
-static void decide_image(const tg_policy *p, const tg_operation *op, tg_decision *d)
+static void decide_image(const tg_policy *p, const tg_operation *op, const tg_trust_facts *facts,
+                         tg_decision *d)
 {
 	char match_name[TG_REF_NAME_MAX + 1];
 	tg_reference_string(&op->ref, op->kind != TG_OP_PULL || !op->all_tags, d->normalized,
@@ -134,7 +174,7 @@ static void decide_image(const tg_policy *p, const tg_operation *op, tg_decision
 		    tg_op_kind_name(op->kind), d->normalized, match_name, pub, where(p));
 		return;
 	}
-	decide_rule(p, op, match_name, d);
+	decide_rule(p, op, match_name, facts, d);
 }
 
 struct setting_text {
@@ -209,7 +249,7 @@ static bool decide_self_protection(const tg_decide_env *env, const tg_operation 
 }
 
 static void decide_operation(const tg_policy *p, const tg_decide_env *env, const tg_operation *op,
-                             tg_decision *d)
+                             const tg_trust_facts *facts, tg_decision *d)
 {
 	if (decide_self_protection(env, op, d) || decide_by_setting(p, op, d))
 		return;
@@ -222,7 +262,7 @@ static void decide_operation(const tg_policy *p, const tg_decide_env *env, const
 		return;
 	}
 	if (op->has_ref) {
-		decide_image(p, op, d);
+		decide_image(p, op, facts, d);
 		return;
 	}
 	allow(d);
@@ -245,7 +285,7 @@ static void decide_operation(const tg_policy *p, const tg_decide_env *env, const
 }
 
 void tg_authz_decide(const tg_policy *policy, const tg_decide_env *env, const tg_operation *op,
-                     const tg_error *decode_err, tg_decision *out)
+                     const tg_error *decode_err, const tg_trust_facts *facts, tg_decision *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (decode_err != NULL && decode_err->code != TG_OK) {
@@ -259,7 +299,7 @@ void tg_authz_decide(const tg_policy *policy, const tg_decide_env *env, const tg
 			say(out, "%s (%s %s) is not allowed: %s", tg_op_kind_name(op->kind), op->method,
 			    op->path[0] ? op->path : "?", decode_err->msg);
 	} else {
-		decide_operation(policy, env, op, out);
+		decide_operation(policy, env, op, facts, out);
 	}
 	if (!out->allow && tg_policy_mode(policy) == TG_MODE_AUDIT) {
 		out->verdict = TG_VERDICT_AUDIT_DENY;

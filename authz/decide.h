@@ -24,12 +24,38 @@ enum tg_verdict {
 	TG_VERDICT_AUDIT_DENY /* audit mode: would be denied, allowed */
 };
 
+/* What a trust root said about the image an operation names. Trust lookups
+ * (trustcache/) happen outside authz/; their results come in as facts. */
+enum tg_sig_status {
+	TG_SIG_VERIFIED,   /* signed, and the signature checks out */
+	TG_SIG_NOT_SIGNED, /* the trust data is valid and has no signature for this image */
+	TG_SIG_FAILED      /* no valid answer: unreachable, bad TLS, bad signature, expired... */
+};
+
+typedef struct tg_sig_fact {
+	const char *root;                  /* trust root name, borrowed from the policy */
+	enum tg_sig_status status;
+	char digest[TG_REF_DIGEST_MAX + 1]; /* the signed digest, when there is one */
+	char signer[64];                   /* the role that signed it: "targets/releases" */
+	char detail[TG_DECISION_MSG_MAX / 2]; /* for a person: what was found, or what failed */
+} tg_sig_fact;
+
+#define TG_SIG_FACTS_MAX 8
+
+typedef struct tg_trust_facts {
+	size_t n;
+	tg_sig_fact sig[TG_SIG_FACTS_MAX];
+} tg_trust_facts;
+
 typedef struct tg_decision {
 	enum tg_verdict verdict;
 	bool allow;                          /* what dockerd is told */
 	const tg_rule *rule;                 /* the rule that decided, or NULL; borrowed from policy */
 	char normalized[TG_OP_TEXT_MAX];     /* normalized image, "" when none */
 	char message[TG_DECISION_MSG_MAX];   /* deny message, or why it was allowed */
+	/* Set when the deciding rule requires signatures and no facts were
+	 * given: look up rule->trust_roots and decide again with the facts. */
+	bool needs_signatures;
 } tg_decision;
 
 /* What the decision needs besides the policy. */
@@ -39,9 +65,11 @@ typedef struct tg_decide_env {
 
 /* Decide on op under policy. decode_err is the result of tg_authz_decode:
  * NULL or TG_OK means op was fully read; otherwise the request is denied
- * with that reason. Fills *out; never fails. */
+ * with that reason. facts holds what trust roots said about op's image, or
+ * NULL when no lookup was made (a "signed" rule then denies and sets
+ * out->needs_signatures). Fills *out; never fails. */
 void tg_authz_decide(const tg_policy *policy, const tg_decide_env *env, const tg_operation *op,
-                     const tg_error *decode_err, tg_decision *out);
+                     const tg_error *decode_err, const tg_trust_facts *facts, tg_decision *out);
 
 const char *tg_verdict_name(enum tg_verdict v);
 

@@ -16,22 +16,11 @@
 #include <jansson.h>
 
 #include "authz/jsonpos.h"
+#include "authz/policy_internal.h"
 
 #define RULES_MAX 10000
 #define NAME_LIST_MAX 10000
 #define TEXT_MAX 1024
-
-struct tg_policy {
-	char *source;
-	bool builtin;
-	enum tg_mode mode;
-	bool official_images;
-	char **verified_publishers;
-	size_t n_verified_publishers;
-	tg_rule *rules;
-	size_t n_rules;
-	bool ops_allowed[TG_SET_COUNT];
-};
 
 static const char builtin_policy_text[] =
 	"{\"mode\": \"enforce\", \"official_images\": true, \"verified_publishers\": [],"
@@ -60,20 +49,7 @@ static const char *const requirement_names[] = {
 	[TG_REQUIRE_DENY] = "deny",
 };
 
-/* Validation context: the text being loaded and the path to the value
- * under inspection, for error positions. */
-struct ctx {
-	const char *text;
-	size_t len;
-	const char *source;
-	tg_jsonpos_step path[4];
-	size_t depth;
-	tg_error *err;
-};
-
-static int fail(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(struct ctx *c, const char *fmt, ...)
+int tg_pv_fail(struct ctx *c, const char *fmt, ...)
 {
 	char what[TG_ERROR_MSG_MAX];
 	va_list ap;
@@ -86,17 +62,17 @@ static int fail(struct ctx *c, const char *fmt, ...)
 	return tg_error_set(c->err, TG_EINVAL, "%s:%d:%d: %s", c->source, line, col, what);
 }
 
-static void push_key(struct ctx *c, const char *key)
+void tg_pv_push_key(struct ctx *c, const char *key)
 {
 	c->path[c->depth++] = (tg_jsonpos_step){key, -1};
 }
 
-static void push_index(struct ctx *c, size_t index)
+void tg_pv_push_index(struct ctx *c, size_t index)
 {
 	c->path[c->depth++] = (tg_jsonpos_step){NULL, (long)index};
 }
 
-static void pop(struct ctx *c)
+void tg_pv_pop(struct ctx *c)
 {
 	c->depth--;
 }
@@ -106,7 +82,7 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-static void free_strings(char **list, size_t n)
+void tg_pv_free_strings(char **list, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(list[i]);
@@ -117,49 +93,49 @@ static void free_strings(char **list, size_t n)
 static int check_name_text(struct ctx *c, const char *s, const char *what, bool allow_glob)
 {
 	if (s[0] == '\0')
-		return fail(c, "%s is empty", what);
+		return tg_pv_fail(c, "%s is empty", what);
 	if (strlen(s) > TEXT_MAX)
-		return fail(c, "%s is longer than %d characters", what, TEXT_MAX);
+		return tg_pv_fail(c, "%s is longer than %d characters", what, TEXT_MAX);
 	for (const char *p = s; *p; p++) {
 		if (*p >= 'A' && *p <= 'Z')
-			return fail(c, "%s \"%s\" has upper-case letters; image names are matched in lower case",
+			return tg_pv_fail(c, "%s \"%s\" has upper-case letters; image names are matched in lower case",
 			            what, s);
 		if ((unsigned char)*p <= ' ' || *p == '@')
-			return fail(c, "%s \"%s\" contains '%c', which no image repository has", what, s,
+			return tg_pv_fail(c, "%s \"%s\" contains '%c', which no image repository has", what, s,
 			            *p > ' ' ? *p : '?');
 		if (!allow_glob && (*p == '*' || *p == '?'))
-			return fail(c, "%s \"%s\" may not contain wildcards", what, s);
+			return tg_pv_fail(c, "%s \"%s\" may not contain wildcards", what, s);
 	}
 	return TG_OK;
 }
 
-static int load_string_list(struct ctx *c, json_t *v, const char *what, bool names, char ***out,
+int tg_pv_load_string_list(struct ctx *c, json_t *v, const char *what, bool names, char ***out,
                             size_t *n_out)
 {
 	if (!json_is_array(v))
-		return fail(c, "%s must be a list of strings", what);
+		return tg_pv_fail(c, "%s must be a list of strings", what);
 	size_t n = json_array_size(v);
 	if (n > NAME_LIST_MAX)
-		return fail(c, "%s has more than %d entries", what, NAME_LIST_MAX);
+		return tg_pv_fail(c, "%s has more than %d entries", what, NAME_LIST_MAX);
 	char **list = calloc(n ? n : 1, sizeof(*list));
 	if (list == NULL)
 		return tg_error_set(c->err, TG_ENOMEM, "out of memory");
 	int rc = TG_OK;
 	for (size_t i = 0; i < n && rc == TG_OK; i++) {
 		json_t *item = json_array_get(v, i);
-		push_index(c, i);
+		tg_pv_push_index(c, i);
 		if (!json_is_string(item))
-			rc = fail(c, "%s entries must be strings", what);
+			rc = tg_pv_fail(c, "%s entries must be strings", what);
 		else if (names)
 			rc = check_name_text(c, json_string_value(item), "a verified publisher", false);
 		if (rc == TG_OK && names && json_string_value(item)[json_string_length(item) - 1] == '/')
-			rc = fail(c, "verified publisher \"%s\" must not end with '/'", json_string_value(item));
+			rc = tg_pv_fail(c, "verified publisher \"%s\" must not end with '/'", json_string_value(item));
 		if (rc == TG_OK && (list[i] = strdup(json_string_value(item))) == NULL)
 			rc = tg_error_set(c->err, TG_ENOMEM, "out of memory");
-		pop(c);
+		tg_pv_pop(c);
 	}
 	if (rc != TG_OK) {
-		free_strings(list, n);
+		tg_pv_free_strings(list, n);
 		return rc;
 	}
 	*out = list;
@@ -176,7 +152,7 @@ static int parse_requirement(struct ctx *c, json_t *v, enum tg_requirement *out)
 			return TG_OK;
 		}
 	}
-	return fail(c, "\"require\" must be one of \"allow\", \"publisher\", \"signed\", \"deny\"%s%s%s",
+	return tg_pv_fail(c, "\"require\" must be one of \"allow\", \"publisher\", \"signed\", \"deny\"%s%s%s",
 	            s ? " (not \"" : "", s ? s : "", s ? "\")" : "");
 }
 
@@ -189,13 +165,13 @@ static int check_rule_keys(struct ctx *c, json_t *rule)
 		bool ok = false;
 		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 			ok = ok || strcmp(key, known[i]) == 0;
-		push_key(c, key);
+		tg_pv_push_key(c, key);
 		if (!ok)
-			return fail(c, "unknown rule key \"%s\" (known: match, require, trust_roots, reason, comment)",
+			return tg_pv_fail(c, "unknown rule key \"%s\" (known: match, require, trust_roots, reason, comment)",
 			            key);
 		if (strcmp(key, "trust_roots") != 0 && !json_is_string(v))
-			return fail(c, "rule key \"%s\" must be a string", key);
-		pop(c);
+			return tg_pv_fail(c, "rule key \"%s\" must be a string", key);
+		tg_pv_pop(c);
 	}
 	return TG_OK;
 }
@@ -203,7 +179,7 @@ static int check_rule_keys(struct ctx *c, json_t *rule)
 static int load_rule(struct ctx *c, json_t *obj, size_t number, tg_rule *rule)
 {
 	if (!json_is_object(obj))
-		return fail(c, "each rule must be an object like {\"match\": \"docker.io/library/*\", "
+		return tg_pv_fail(c, "each rule must be an object like {\"match\": \"docker.io/library/*\", "
 		               "\"require\": \"allow\"}");
 	int rc = check_rule_keys(c, obj);
 	if (rc != TG_OK)
@@ -211,29 +187,29 @@ static int load_rule(struct ctx *c, json_t *obj, size_t number, tg_rule *rule)
 	json_t *match = json_object_get(obj, "match"), *require = json_object_get(obj, "require");
 	json_t *roots = json_object_get(obj, "trust_roots");
 	if (match == NULL)
-		return fail(c, "rule %zu has no \"match\"", number);
+		return tg_pv_fail(c, "rule %zu has no \"match\"", number);
 	if (require == NULL)
-		return fail(c, "rule %zu has no \"require\"", number);
-	push_key(c, "match");
+		return tg_pv_fail(c, "rule %zu has no \"require\"", number);
+	tg_pv_push_key(c, "match");
 	rc = check_name_text(c, json_string_value(match), "\"match\" pattern", true);
-	pop(c);
-	push_key(c, "require");
+	tg_pv_pop(c);
+	tg_pv_push_key(c, "require");
 	if (rc == TG_OK)
 		rc = parse_requirement(c, require, &rule->require);
-	pop(c);
+	tg_pv_pop(c);
 	if (rc != TG_OK)
 		return rc;
 	if (rule->require == TG_REQUIRE_SIGNED && roots == NULL)
-		return fail(c, "rule %zu requires \"signed\" but names no \"trust_roots\"", number);
+		return tg_pv_fail(c, "rule %zu requires \"signed\" but names no \"trust_roots\"", number);
 	if (rule->require != TG_REQUIRE_SIGNED && roots != NULL)
-		return fail(c, "\"trust_roots\" only applies to rules with \"require\": \"signed\"");
+		return tg_pv_fail(c, "\"trust_roots\" only applies to rules with \"require\": \"signed\"");
 	if (roots != NULL) {
-		push_key(c, "trust_roots");
-		rc = load_string_list(c, roots, "\"trust_roots\"", false, &rule->trust_roots,
+		tg_pv_push_key(c, "trust_roots");
+		rc = tg_pv_load_string_list(c, roots, "\"trust_roots\"", false, &rule->trust_roots,
 		                      &rule->n_trust_roots);
 		if (rc == TG_OK && rule->n_trust_roots == 0)
-			rc = fail(c, "\"trust_roots\" is empty: name at least one trust root");
-		pop(c);
+			rc = tg_pv_fail(c, "\"trust_roots\" is empty: name at least one trust root");
+		tg_pv_pop(c);
 		if (rc != TG_OK)
 			return rc;
 	}
@@ -246,17 +222,17 @@ static int load_rule(struct ctx *c, json_t *obj, size_t number, tg_rule *rule)
 static int load_rules(struct ctx *c, json_t *v, tg_policy *p)
 {
 	if (!json_is_array(v))
-		return fail(c, "\"rules\" must be a list of rules");
+		return tg_pv_fail(c, "\"rules\" must be a list of rules");
 	size_t n = json_array_size(v);
 	if (n > RULES_MAX)
-		return fail(c, "\"rules\" has more than %d entries", RULES_MAX);
+		return tg_pv_fail(c, "\"rules\" has more than %d entries", RULES_MAX);
 	p->rules = calloc(n ? n : 1, sizeof(*p->rules));
 	if (p->rules == NULL)
 		return tg_error_set(c->err, TG_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
-		push_index(c, i);
+		tg_pv_push_index(c, i);
 		int rc = load_rule(c, json_array_get(v, i), i + 1, &p->rules[i]);
-		pop(c);
+		tg_pv_pop(c);
 		p->n_rules = i + 1; /* so tg_policy_free releases what was filled */
 		if (rc != TG_OK)
 			return rc;
@@ -267,22 +243,22 @@ static int load_rules(struct ctx *c, json_t *v, tg_policy *p)
 static int load_operations(struct ctx *c, json_t *v, tg_policy *p)
 {
 	if (!json_is_object(v))
-		return fail(c, "\"operations\" must be an object like {\"build\": \"allow\"}");
+		return tg_pv_fail(c, "\"operations\" must be an object like {\"build\": \"allow\"}");
 	const char *key;
 	json_t *val;
 	json_object_foreach(v, key, val) {
 		size_t i;
 		for (i = 0; i < TG_SET_COUNT && strcmp(key, op_settings[i].key) != 0; i++)
 			;
-		push_key(c, key);
+		tg_pv_push_key(c, key);
 		if (i == TG_SET_COUNT)
-			return fail(c, "unknown operation \"%s\" (known: build, load, import, commit, push, "
+			return tg_pv_fail(c, "unknown operation \"%s\" (known: build, load, import, commit, push, "
 			               "exec, plugin_create, other_writes)", key);
 		const char *s = json_string_value(val);
 		if (s == NULL || (strcmp(s, "allow") != 0 && strcmp(s, "deny") != 0))
-			return fail(c, "operation \"%s\" must be \"allow\" or \"deny\"", key);
+			return tg_pv_fail(c, "operation \"%s\" must be \"allow\" or \"deny\"", key);
 		p->ops_allowed[i] = strcmp(s, "allow") == 0;
-		pop(c);
+		tg_pv_pop(c);
 	}
 	return TG_OK;
 }
@@ -295,27 +271,27 @@ static int load_mode(struct ctx *c, json_t *v, tg_policy *p)
 	else if (s != NULL && strcmp(s, "audit") == 0)
 		p->mode = TG_MODE_AUDIT;
 	else
-		return fail(c, "\"mode\" must be \"enforce\" or \"audit\"");
+		return tg_pv_fail(c, "\"mode\" must be \"enforce\" or \"audit\"");
 	return TG_OK;
 }
 
 static int load_official(struct ctx *c, json_t *v, tg_policy *p)
 {
 	if (!json_is_boolean(v))
-		return fail(c, "\"official_images\" must be true or false");
+		return tg_pv_fail(c, "\"official_images\" must be true or false");
 	p->official_images = json_is_true(v);
 	return TG_OK;
 }
 
 static int load_verified(struct ctx *c, json_t *v, tg_policy *p)
 {
-	return load_string_list(c, v, "\"verified_publishers\"", true, &p->verified_publishers,
+	return tg_pv_load_string_list(c, v, "\"verified_publishers\"", true, &p->verified_publishers,
 	                        &p->n_verified_publishers);
 }
 
 static int load_comment(struct ctx *c, json_t *v, tg_policy *p)
 {
-	return json_is_string(v) ? TG_OK : fail(c, "\"comment\" must be a string");
+	return json_is_string(v) ? TG_OK : tg_pv_fail(c, "\"comment\" must be a string");
 }
 
 static const struct {
@@ -328,31 +304,33 @@ static const struct {
 	{"rules", load_rules},
 	{"operations", load_operations},
 	{"comment", load_comment},
+	{"trust_roots", tg_pv_load_trust_roots},
+	{"registries", tg_pv_load_registries},
 };
 
 static int load_root(struct ctx *c, json_t *root, tg_policy *p)
 {
 	if (!json_is_object(root))
-		return fail(c, "a policy must be a JSON object");
+		return tg_pv_fail(c, "a policy must be a JSON object");
 	const char *key;
 	json_t *v;
 	json_object_foreach(root, key, v) {
 		size_t n = sizeof(top_level_keys) / sizeof(top_level_keys[0]), i;
 		for (i = 0; i < n && strcmp(key, top_level_keys[i].key) != 0; i++)
 			;
-		push_key(c, key);
+		tg_pv_push_key(c, key);
 		if (i == n)
-			return fail(c, "unknown key \"%s\" (known: mode, official_images, verified_publishers, "
-			               "rules, operations, comment)", key);
+			return tg_pv_fail(c, "unknown key \"%s\" (known: mode, official_images, verified_publishers, "
+			               "rules, operations, trust_roots, registries, comment)", key);
 		int rc = top_level_keys[i].load(c, v, p);
 		if (rc != TG_OK)
 			return rc;
-		pop(c);
+		tg_pv_pop(c);
 	}
 	if (json_object_get(root, "rules") == NULL)
-		return fail(c, "a policy needs \"rules\" (for example [{\"match\": \"*\", \"require\": "
+		return tg_pv_fail(c, "a policy needs \"rules\" (for example [{\"match\": \"*\", \"require\": "
 		               "\"publisher\"}])");
-	return TG_OK;
+	return tg_pv_check_rule_roots(c, p);
 }
 
 static tg_policy *policy_new(const char *source)
@@ -429,10 +407,11 @@ void tg_policy_free(tg_policy *p)
 	for (size_t i = 0; i < p->n_rules; i++) {
 		free(p->rules[i].match);
 		free(p->rules[i].reason);
-		free_strings(p->rules[i].trust_roots, p->rules[i].n_trust_roots);
+		tg_pv_free_strings(p->rules[i].trust_roots, p->rules[i].n_trust_roots);
 	}
 	free(p->rules);
-	free_strings(p->verified_publishers, p->n_verified_publishers);
+	tg_pv_free_trust(p);
+	tg_pv_free_strings(p->verified_publishers, p->n_verified_publishers);
 	free(p->source);
 	free(p);
 }

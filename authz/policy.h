@@ -12,7 +12,11 @@
  *     "verified_publishers": ["docker.io/bitnami", "registry.acme.io/team"],
  *     "rules": [ {"match": "GLOB", "require": "allow|publisher|signed|deny",
  *                 "trust_roots": ["name"], "reason": "text", "comment": "text"} ],
- *     "operations": {"build": "allow|deny", ...} }
+ *     "operations": {"build": "allow|deny", ...},
+ *     "trust_roots": {"NAME": {"type": "notary", "server": URL, "server_ca": FILE,
+ *                              "root_keys": [FILE], "root_ca": FILE, "tofu": BOOL,
+ *                              "timeout_ms": N}},
+ *     "registries": {"HOST": {"url": URL, "ca": FILE}} }
  * GLOB matches the normalized repository (lower-case host): '*' any run of
  * characters including '/', '?' one character. The most specific matching
  * rule wins: most literal characters, then fewest wildcards, then first.
@@ -57,6 +61,30 @@ typedef struct tg_rule {
 	char *reason;              /* admin's text for deny messages, or NULL */
 } tg_rule;
 
+/* A named source of signatures that "signed" rules refer to. */
+enum tg_trust_root_type { TG_TRUST_ROOT_NOTARY };
+
+typedef struct tg_trust_root {
+	char *name;
+	enum tg_trust_root_type type;
+	char *server;        /* Notary base URL, "https://notary.acme.io:4443" */
+	char *server_ca;     /* PEM file with the CA of the server's TLS certificate, or NULL:
+	                        the system's CAs */
+	char **root_keys;    /* PEM public key files: a repository's root role must be signed
+	                        by one of these keys (pinning) */
+	size_t n_root_keys;
+	char *root_ca;       /* PEM file of a CA that issues root certificates, or NULL */
+	bool tofu;           /* trust a repository's first root, then hold it to rotations */
+	unsigned timeout_ms; /* one lookup, all fetches included */
+} tg_trust_root;
+
+/* How to reach a registry (for the digest it serves for a tag). */
+typedef struct tg_registry {
+	char *host;          /* as in image names: "registry.acme.io", "127.0.0.1:5000" */
+	char *url;           /* base URL, e.g. "https://registry.acme.io" */
+	char *ca;            /* PEM file of its TLS CA, or NULL */
+} tg_registry;
+
 typedef struct tg_policy tg_policy;
 
 /* Parse and validate policy text. source names it in messages (a path).
@@ -98,6 +126,13 @@ bool tg_policy_operation_allowed(const tg_policy *p, enum tg_op_setting which);
 const char *tg_policy_operation_key(enum tg_op_setting which);
 
 const char *tg_requirement_name(enum tg_requirement r);
+
+/* The trust root named name, or NULL. Borrowed from p. */
+const tg_trust_root *tg_policy_trust_root(const tg_policy *p, const char *name);
+
+/* The registry entry for host (an image name's domain, compared in lower
+ * case), or NULL when the policy has none (defaults apply). Borrowed. */
+const tg_registry *tg_policy_registry(const tg_policy *p, const char *host);
 
 /* Glob match as rules use it. Exposed for tests. */
 bool tg_policy_glob_match(const char *pattern, const char *name);

@@ -95,7 +95,7 @@ int tg_cmd_check(int argc, char **argv)
 	}
 	tg_decision d;
 	tg_decide_env env = {"trustgate"};
-	tg_authz_decide(p, &env, &op, NULL, &d);
+	tg_authz_decide(p, &env, &op, NULL, NULL, &d);
 	print_explanation(p, &op, &d);
 	tg_policy_free(p);
 	return d.verdict == TG_VERDICT_DENY ? 1 : 0;

@@ -40,7 +40,7 @@ static void deny_unreadable(tg_protocol *proto, const tg_error *why, tg_buf *res
 	op.kind = TG_OP_UNKNOWN; /* no method or path: nothing could be read */
 	tg_decision d;
 	tg_decide_env env = {proto->self_name};
-	tg_authz_decide(policy, &env, &op, why, &d);
+	tg_authz_decide(policy, &env, &op, why, NULL, &d);
 	tg_audit_log(atomic_fetch_add(&proto->next_id, 1), &op, &d, tg_policy_source(policy));
 	answer_decision(response, d.allow, d.message);
 	tg_policy_store_release(proto->store, ref);
@@ -72,7 +72,7 @@ static void handle_authz_req(tg_protocol *proto, const tg_server_request *req, t
 	const tg_policy *policy = tg_policy_ref_get(ref);
 	tg_decision d;
 	tg_decide_env env = {proto->self_name};
-	tg_authz_decide(policy, &env, &op, &err, &d);
+	tg_authz_decide(policy, &env, &op, &err, NULL, &d);
 	tg_audit_log(atomic_fetch_add(&proto->next_id, 1), &op, &d, tg_policy_source(policy));
 	answer_decision(response, d.allow, d.message);
 	tg_policy_store_release(proto->store, ref);

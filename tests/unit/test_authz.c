@@ -16,7 +16,8 @@ static const char test_policy[] =
 	"  {\"match\": \"registry.acme.io/team/*\", \"require\": \"allow\"},"
 	"  {\"match\": \"registry.acme.io/release/*\", \"require\": \"signed\", \"trust_roots\": [\"acme\"]},"
 	"  {\"match\": \"docker.io/library/ubuntu\", \"require\": \"deny\", \"reason\": \"use the mirror\"}"
-	" ]}";
+	" ],"
+	" \"trust_roots\": {\"acme\": {\"type\": \"notary\", \"server\": \"https://notary.acme.io\", \"tofu\": true}}}";
 
 #define CL0 "{\"Content-Length\":\"0\"}"
 #define JSONH "{\"Content-Type\":\"application/json\"}"
@@ -50,8 +51,8 @@ static const struct authz_case cases[] = {
 	{"POST", "/v1.41/images/create?fromImage=REGISTRY.ACME.IO%2Fteam%2Fapp&tag=1", CL0, NULL,
 	 "pull", TG_VERDICT_ALLOW, "allowed by rule \"registry.acme.io/team/*\""},
 	{"POST", "/v1.41/images/create?fromImage=registry.acme.io%2Frelease%2Fapp&tag=1", CL0, NULL,
-	 "pull", TG_VERDICT_DENY, "requires a signature from trust root \"acme\", but signature "
-	                          "verification is not configured"},
+	 "pull", TG_VERDICT_DENY, "requires a signature from trust root \"acme\", and no signature "
+	                          "lookup was made"},
 	{"POST", "/v1.41/images/create?fromImage=ubuntu&tag=24.04", CL0, NULL, "pull", TG_VERDICT_DENY,
 	 "rule \"docker.io/library/ubuntu\" denies it (use the mirror)"},
 	{"POST", "/v1.41/images/create?fromImage=alpine", CL0, NULL, "pull", TG_VERDICT_ALLOW,
@@ -208,7 +209,7 @@ static void run_case(const tg_policy *policy, const struct authz_case *c, size_t
 	tg_authz_decode(req, &op, &err);
 	tg_decision d;
 	tg_decide_env env = {"trustgate"};
-	tg_authz_decide(policy, &env, &op, &err, &d);
+	tg_authz_decide(policy, &env, &op, &err, NULL, &d);
 	if (strcmp(tg_op_kind_token(op.kind), c->op) != 0 || d.verdict != c->verdict ||
 	    strstr(d.message, c->msg) == NULL)
 		fail_msg("case %zu %s %s: got op %s, %s: \"%s\"; want op %s, %s, message with \"%s\"", i,
@@ -244,7 +245,7 @@ static void test_audit_mode_allows_and_marks(void **state)
 	op.has_ref = true;
 	tg_decision d;
 	tg_decide_env env = {"trustgate"};
-	tg_authz_decide(policy, &env, &op, NULL, &d);
+	tg_authz_decide(policy, &env, &op, NULL, NULL, &d);
 	assert_int_equal(d.verdict, TG_VERDICT_AUDIT_DENY);
 	assert_true(d.allow);
 	assert_contains(d.message, "no rule trusts publisher \"evil\"");

@@ -88,7 +88,7 @@ static void check_capture(const char *dir, const char *file, const struct row *r
 		tg_authz_decode(req, &op, &err);
 	tg_decision d;
 	tg_decide_env env = {"trustgate"};
-	tg_authz_decide(policy, &env, &op, &err, &d);
+	tg_authz_decide(policy, &env, &op, &err, NULL, &d);
 	if (strcmp(tg_op_kind_token(op.kind), r->op) != 0 ||
 	    strcmp(tg_verdict_name(d.verdict), r->verdict) != 0 || strstr(d.message, r->msg) == NULL)
 		fail_msg("%s: got %s %s \"%s\"; want %s %s \"%s\"", file, tg_op_kind_token(op.kind),
@@ -149,7 +149,7 @@ static void decide_any(const char *text, size_t len)
 		tg_authz_decode(req, &op, &err);
 	tg_decision d;
 	tg_decide_env env = {"trustgate"};
-	tg_authz_decide(policy, &env, &op, &err, &d);
+	tg_authz_decide(policy, &env, &op, &err, NULL, &d);
 	assert_true(d.message[0] != '\0');
 	if (req == NULL)
 		assert_false(d.allow); /* unreadable envelopes are always denied */

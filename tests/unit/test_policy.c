@@ -48,6 +48,31 @@ static const struct invalid_case invalid_cases[] = {
 	{"{\"rules\": [], \"operations\": {\"biuld\": \"allow\"}}", "unknown operation \"biuld\""},
 	{"{\"rules\": [], \"operations\": {\"build\": true}}", "operation \"build\" must be \"allow\" or \"deny\""},
 	{"{\"rules\": [], \"rules\": []}", "duplicate object key"},
+	/* trust roots */
+	{"{\"rules\": [\n {\"match\": \"*\", \"require\": \"signed\", \"trust_roots\": [\"nope\"]}]}",
+	 "test.json:2:54: rule 1 names trust root \"nope\", which \"trust_roots\" does not define"},
+	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"tofu\": true}}}",
+	 "trust root \"n\" needs \"server\""},
+	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"cosign\", \"server\": \"https://x\"}}}",
+	 "trust root type must be \"notary\""},
+	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"server\": \"https://x\", \"tofu\": true}}}",
+	 "needs \"type\": \"notary\""},
+	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": \"ftp://x\"}}}",
+	 "\"server\" must be an http:// or https:// URL"},
+	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": \"https://x\"}}}",
+	 "trusts no repository root: pin \"root_keys\" or \"root_ca\", or set \"tofu\": true"},
+	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": \"https://x\", "
+	 "\"root_keys\": [\"/nonexistent/root.pub\"]}}}",
+	 "test.json:1:92: a root key file \"/nonexistent/root.pub\" cannot be read"},
+	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": \"https://x\", "
+	 "\"root_ca\": \"relative.pem\"}}}", "\"root_ca\" must be an absolute file path"},
+	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": \"https://x\", "
+	 "\"tofu\": true, \"timeout_ms\": 5}}}", "\"timeout_ms\" must be a whole number from 100 to 60000"},
+	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": \"https://x\", "
+	 "\"tofu\": true, \"pin\": 1}}}", "unknown trust root key \"pin\""},
+	{"{\"rules\": [], \"registries\": {\"r.io\": {}}}", "registry \"r.io\" needs \"url\""},
+	{"{\"rules\": [], \"registries\": {\"r.io\": {\"url\": \"https://r.io\", \"user\": \"x\"}}}",
+	 "unknown registry key \"user\""},
 };
 
 static void test_invalid(void **state)
@@ -166,6 +191,35 @@ static void test_example_files_are_valid(void **state)
 	}
 }
 
+static void test_trust_roots_and_registries(void **state)
+{
+	tg_policy *p = parse_ok(
+		"{\"rules\": [{\"match\": \"*\", \"require\": \"signed\", \"trust_roots\": [\"a\", \"b\"]}],"
+		" \"trust_roots\": {"
+		"  \"a\": {\"type\": \"notary\", \"server\": \"https://notary.acme.io:4443/\", \"tofu\": true},"
+		"  \"b\": {\"type\": \"notary\", \"server\": \"http://127.0.0.1:4443\", \"root_keys\": [\"/etc/hostname\"],"
+		"         \"root_ca\": \"/etc/hostname\", \"timeout_ms\": 1500}},"
+		" \"registries\": {\"Registry.Acme.io\": {\"url\": \"https://registry.acme.io\", \"ca\": \"/etc/hostname\"}}}");
+	const tg_trust_root *a = tg_policy_trust_root(p, "a");
+	assert_non_null(a);
+	assert_string_equal(a->server, "https://notary.acme.io:4443"); /* trailing '/' dropped */
+	assert_true(a->tofu);
+	assert_int_equal(a->n_root_keys, 0);
+	assert_int_equal(a->timeout_ms, 5000);
+	const tg_trust_root *b = tg_policy_trust_root(p, "b");
+	assert_false(b->tofu);
+	assert_int_equal(b->n_root_keys, 1);
+	assert_string_equal(b->root_keys[0], "/etc/hostname");
+	assert_string_equal(b->root_ca, "/etc/hostname");
+	assert_int_equal(b->timeout_ms, 1500);
+	assert_null(tg_policy_trust_root(p, "c"));
+	const tg_registry *r = tg_policy_registry(p, "REGISTRY.acme.io");
+	assert_non_null(r);
+	assert_string_equal(r->url, "https://registry.acme.io");
+	assert_null(tg_policy_registry(p, "other.io"));
+	tg_policy_free(p);
+}
+
 static void test_missing_file(void **state)
 {
 	tg_policy *p = NULL;
@@ -183,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_most_specific_wins),
 		cmocka_unit_test(test_verified_publishers),
 		cmocka_unit_test(test_example_files_are_valid),
+		cmocka_unit_test(test_trust_roots_and_registries),
 		cmocka_unit_test(test_missing_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

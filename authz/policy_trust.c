@@ -1,0 +1,248 @@
+/* policy_trust: the "trust_roots" and "registries" sections of a policy.
+ *
+ * A trust root names where signatures come from and what the host trusts
+ * as each repository's root of trust: pinned root keys or a root CA (what
+ * an admin should use), or trust on first use. Files named here must be
+ * readable when the policy loads, so that `policy validate` catches a
+ * missing pin before a reload does.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "authz/policy_internal.h"
+
+#define TRUST_ROOTS_MAX 64
+#define REGISTRIES_MAX 256
+#define TIMEOUT_DEFAULT_MS 5000
+
+static const char *const trust_root_keys[] = {"type", "server", "server_ca", "root_keys",
+                                              "root_ca", "tofu", "timeout_ms", "comment"};
+
+static bool known_key(const char *key, const char *const *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+static int readable_file(struct ctx *c, json_t *v, const char *what, char **out)
+{
+	const char *path = json_string_value(v);
+	if (path == NULL || path[0] != '/')
+		return tg_pv_fail(c, "%s must be an absolute file path", what);
+	if (access(path, R_OK) != 0)
+		return tg_pv_fail(c, "%s \"%s\" cannot be read", what, path);
+	*out = strdup(path);
+	return *out ? TG_OK : tg_error_set(c->err, TG_ENOMEM, "out of memory");
+}
+
+static int url_field(struct ctx *c, json_t *v, const char *what, char **out)
+{
+	const char *url = json_string_value(v);
+	if (url == NULL || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0))
+		return tg_pv_fail(c, "%s must be an http:// or https:// URL", what);
+	size_t n = strlen(url);
+	*out = strndup(url, url[n - 1] == '/' ? n - 1 : n); /* no trailing '/' */
+	return *out ? TG_OK : tg_error_set(c->err, TG_ENOMEM, "out of memory");
+}
+
+/* One member of a trust root object. */
+static int load_trust_root_field(struct ctx *c, const char *key, json_t *v, tg_trust_root *r)
+{
+	if (strcmp(key, "type") == 0) {
+		if (!json_is_string(v) || strcmp(json_string_value(v), "notary") != 0)
+			return tg_pv_fail(c, "trust root type must be \"notary\" (Sigstore and Notation are "
+			                     "not supported yet)");
+		return TG_OK;
+	}
+	if (strcmp(key, "server") == 0)
+		return url_field(c, v, "\"server\"", &r->server);
+	if (strcmp(key, "server_ca") == 0)
+		return readable_file(c, v, "\"server_ca\"", &r->server_ca);
+	if (strcmp(key, "root_ca") == 0)
+		return readable_file(c, v, "\"root_ca\"", &r->root_ca);
+	if (strcmp(key, "tofu") == 0) {
+		if (!json_is_boolean(v))
+			return tg_pv_fail(c, "\"tofu\" must be true or false");
+		r->tofu = json_is_true(v);
+		return TG_OK;
+	}
+	if (strcmp(key, "timeout_ms") == 0) {
+		json_int_t ms = json_integer_value(v);
+		if (!json_is_integer(v) || ms < 100 || ms > 60000)
+			return tg_pv_fail(c, "\"timeout_ms\" must be a whole number from 100 to 60000");
+		r->timeout_ms = (unsigned)ms;
+		return TG_OK;
+	}
+	if (strcmp(key, "root_keys") == 0) {
+		int rc = tg_pv_load_string_list(c, v, "\"root_keys\"", false, &r->root_keys, &r->n_root_keys);
+		for (size_t i = 0; rc == TG_OK && i < r->n_root_keys; i++) {
+			char *checked = NULL;
+			tg_pv_push_index(c, i);
+			rc = readable_file(c, json_array_get(v, i), "a root key file", &checked);
+			free(checked);
+			tg_pv_pop(c);
+		}
+		return rc;
+	}
+	return json_is_string(v) ? TG_OK : tg_pv_fail(c, "\"comment\" must be a string");
+}
+
+static int load_trust_root(struct ctx *c, const char *name, json_t *obj, tg_trust_root *r)
+{
+	if ((r->name = strdup(name)) == NULL)
+		return tg_error_set(c->err, TG_ENOMEM, "out of memory");
+	r->timeout_ms = TIMEOUT_DEFAULT_MS;
+	if (!json_is_object(obj))
+		return tg_pv_fail(c, "trust root \"%s\" must be an object", name);
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v) {
+		tg_pv_push_key(c, key);
+		if (!known_key(key, trust_root_keys, sizeof(trust_root_keys) / sizeof(trust_root_keys[0])))
+			return tg_pv_fail(c, "unknown trust root key \"%s\" (known: type, server, server_ca, "
+			                     "root_keys, root_ca, tofu, timeout_ms, comment)", key);
+		int rc = load_trust_root_field(c, key, v, r);
+		if (rc != TG_OK)
+			return rc;
+		tg_pv_pop(c);
+	}
+	if (json_object_get(obj, "type") == NULL)
+		return tg_pv_fail(c, "trust root \"%s\" needs \"type\": \"notary\"", name);
+	if (r->server == NULL)
+		return tg_pv_fail(c, "trust root \"%s\" needs \"server\", the Notary server's URL", name);
+	if (r->n_root_keys == 0 && r->root_ca == NULL && !r->tofu)
+		return tg_pv_fail(c, "trust root \"%s\" trusts no repository root: pin \"root_keys\" or "
+		                     "\"root_ca\", or set \"tofu\": true", name);
+	return TG_OK;
+}
+
+int tg_pv_load_trust_roots(struct ctx *c, json_t *v, tg_policy *p)
+{
+	if (!json_is_object(v))
+		return tg_pv_fail(c, "\"trust_roots\" must be an object of named trust roots");
+	size_t n = json_object_size(v);
+	if (n > TRUST_ROOTS_MAX)
+		return tg_pv_fail(c, "\"trust_roots\" has more than %d entries", TRUST_ROOTS_MAX);
+	p->trust_roots = calloc(n ? n : 1, sizeof(*p->trust_roots));
+	if (p->trust_roots == NULL)
+		return tg_error_set(c->err, TG_ENOMEM, "out of memory");
+	const char *name;
+	json_t *obj;
+	json_object_foreach(v, name, obj) {
+		tg_pv_push_key(c, name);
+		int rc = load_trust_root(c, name, obj, &p->trust_roots[p->n_trust_roots++]);
+		if (rc != TG_OK)
+			return rc;
+		tg_pv_pop(c);
+	}
+	return TG_OK;
+}
+
+static int load_registry(struct ctx *c, const char *host, json_t *obj, tg_registry *r)
+{
+	if ((r->host = strdup(host)) == NULL)
+		return tg_error_set(c->err, TG_ENOMEM, "out of memory");
+	for (char *h = r->host; *h; h++)
+		*h = (*h >= 'A' && *h <= 'Z') ? (char)(*h - 'A' + 'a') : *h;
+	if (!json_is_object(obj))
+		return tg_pv_fail(c, "registry \"%s\" must be an object like {\"url\": \"https://%s\"}",
+		                  host, host);
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v) {
+		tg_pv_push_key(c, key);
+		int rc;
+		if (strcmp(key, "url") == 0)
+			rc = url_field(c, v, "\"url\"", &r->url);
+		else if (strcmp(key, "ca") == 0)
+			rc = readable_file(c, v, "\"ca\"", &r->ca);
+		else
+			rc = tg_pv_fail(c, "unknown registry key \"%s\" (known: url, ca)", key);
+		if (rc != TG_OK)
+			return rc;
+		tg_pv_pop(c);
+	}
+	if (r->url == NULL)
+		return tg_pv_fail(c, "registry \"%s\" needs \"url\"", host);
+	return TG_OK;
+}
+
+int tg_pv_load_registries(struct ctx *c, json_t *v, tg_policy *p)
+{
+	if (!json_is_object(v))
+		return tg_pv_fail(c, "\"registries\" must be an object keyed by registry host");
+	size_t n = json_object_size(v);
+	if (n > REGISTRIES_MAX)
+		return tg_pv_fail(c, "\"registries\" has more than %d entries", REGISTRIES_MAX);
+	p->registries = calloc(n ? n : 1, sizeof(*p->registries));
+	if (p->registries == NULL)
+		return tg_error_set(c->err, TG_ENOMEM, "out of memory");
+	const char *host;
+	json_t *obj;
+	json_object_foreach(v, host, obj) {
+		tg_pv_push_key(c, host);
+		int rc = load_registry(c, host, obj, &p->registries[p->n_registries++]);
+		if (rc != TG_OK)
+			return rc;
+		tg_pv_pop(c);
+	}
+	return TG_OK;
+}
+
+int tg_pv_check_rule_roots(struct ctx *c, const tg_policy *p)
+{
+	for (size_t i = 0; i < p->n_rules; i++) {
+		for (size_t j = 0; j < p->rules[i].n_trust_roots; j++) {
+			const char *name = p->rules[i].trust_roots[j];
+			if (tg_policy_trust_root(p, name) != NULL)
+				continue;
+			c->depth = 0;
+			tg_pv_push_key(c, "rules");
+			tg_pv_push_index(c, i);
+			tg_pv_push_key(c, "trust_roots");
+			tg_pv_push_index(c, j);
+			return tg_pv_fail(c, "rule %zu names trust root \"%s\", which \"trust_roots\" does not "
+			                     "define", p->rules[i].number, name);
+		}
+	}
+	return TG_OK;
+}
+
+void tg_pv_free_trust(tg_policy *p)
+{
+	for (size_t i = 0; i < p->n_trust_roots; i++) {
+		tg_trust_root *r = &p->trust_roots[i];
+		free(r->name);
+		free(r->server);
+		free(r->server_ca);
+		free(r->root_ca);
+		tg_pv_free_strings(r->root_keys, r->n_root_keys);
+	}
+	free(p->trust_roots);
+	for (size_t i = 0; i < p->n_registries; i++) {
+		free(p->registries[i].host);
+		free(p->registries[i].url);
+		free(p->registries[i].ca);
+	}
+	free(p->registries);
+}
+
+const tg_trust_root *tg_policy_trust_root(const tg_policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_trust_roots; i++)
+		if (strcmp(p->trust_roots[i].name, name) == 0)
+			return &p->trust_roots[i];
+	return NULL;
+}
+
+const tg_registry *tg_policy_registry(const tg_policy *p, const char *host)
+{
+	for (size_t i = 0; i < p->n_registries; i++)
+		if (strcasecmp(p->registries[i].host, host) == 0)
+			return &p->registries[i];
+	return NULL;
+}
