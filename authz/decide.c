@@ -117,10 +117,15 @@ static void decide_signed(const tg_policy *p, const tg_operation *op, const tg_t
 	}
 	const tg_sig_fact *f = fact_for(facts, r->trust_roots[0]);
 	deny(d);
-	if (f != NULL && f->status == TG_SIG_NOT_SIGNED)
+	if (f != NULL && f->status == TG_SIG_NOT_SIGNED && op->ref.digest[0] == '\0')
 		say(d, "%s of image %s is not allowed: %s (trust root \"%s\"). Rule \"%s\" requires a "
 		       "signature: sign it, for example with `docker trust sign %s`",
 		    tg_op_kind_name(op->kind), d->normalized, f->detail, f->root, r->match, op->image);
+	else if (f != NULL && f->status == TG_SIG_NOT_SIGNED)
+		say(d, "%s of image %s is not allowed: %s (trust root \"%s\"). Rule \"%s\" requires a "
+		       "signature: sign a tag that points to this digest, for example with `docker trust "
+		       "sign REPOSITORY:TAG`",
+		    tg_op_kind_name(op->kind), d->normalized, f->detail, f->root, r->match);
 	else
 		say(d, "%s of image %s is not allowed: its signature could not be verified: %s (trust root "
 		       "\"%s\", rule \"%s\")",

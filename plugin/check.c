@@ -13,6 +13,8 @@
 #include "authz/operation.h"
 #include "authz/policy.h"
 #include "plugin/commands.h"
+#include "plugin/signatures.h"
+#include "trustcache/http.h"
 
 /* Policy for check: the named file, else the one serve would use. */
 static int load_check_policy(const char *path, tg_policy **out, tg_error *err)
@@ -47,7 +49,20 @@ static int pull_operation(const char *image, tg_operation *op, tg_error *err)
 	return rc;
 }
 
-static void print_explanation(const tg_policy *p, const tg_operation *op, const tg_decision *d)
+static void print_signatures(const tg_trust_facts *facts)
+{
+	static const char *const status[] = {"verified", "not signed", "not verified"};
+	for (size_t i = 0; i < facts->n; i++) {
+		const tg_sig_fact *f = &facts->sig[i];
+		printf("signature:  trust root \"%s\": %s%s%s%s%s\n", f->root, status[f->status],
+		       f->digest[0] ? ", signed digest " : "", f->digest,
+		       f->signer[0] ? ", signer role " : "", f->signer);
+		printf("            %s\n", f->detail);
+	}
+}
+
+static void print_explanation(const tg_policy *p, const tg_operation *op, const tg_decision *d,
+                              const tg_trust_facts *facts)
 {
 	printf("image:      %s\n", op->image);
 	if (d->normalized[0])
@@ -59,6 +74,7 @@ static void print_explanation(const tg_policy *p, const tg_operation *op, const 
 		       tg_requirement_name(d->rule->require));
 	else
 		printf("rule:       none\n");
+	print_signatures(facts);
 	printf("decision:   %s\n", d->verdict == TG_VERDICT_ALLOW  ? "ALLOW"
 	                           : d->verdict == TG_VERDICT_DENY ? "DENY"
 	                                                           : "ALLOW (audit mode: enforce would deny)");
@@ -68,17 +84,21 @@ static void print_explanation(const tg_policy *p, const tg_operation *op, const 
 int tg_cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"policy", required_argument, NULL, 'p'},
+	                                         {"state-dir", required_argument, NULL, 's'},
 	                                         {NULL, 0, NULL, 0}};
-	const char *policy_path = NULL;
+	const char *policy_path = NULL, *state_dir = NULL;
 	int ch;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (ch != 'p')
+		if (ch == 'p')
+			policy_path = optarg;
+		else if (ch == 's')
+			state_dir = optarg;
+		else
 			return 2;
-		policy_path = optarg;
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: trustgate check [--policy FILE] IMAGE\n");
+		fprintf(stderr, "usage: trustgate check [--policy FILE] [--state-dir DIR] IMAGE\n");
 		return 2;
 	}
 	tg_error err;
@@ -95,8 +115,14 @@ int tg_cmd_check(int argc, char **argv)
 	}
 	tg_decision d;
 	tg_decide_env env = {"trustgate"};
+	tg_trust_facts facts = {0};
 	tg_authz_decide(p, &env, &op, NULL, NULL, &d);
-	print_explanation(p, &op, &d);
+	if (d.needs_signatures && tg_http_global_init(&err) == TG_OK) {
+		tg_signatures_lookup(p, d.rule, &op, state_dir, &facts);
+		tg_authz_decide(p, &env, &op, NULL, &facts, &d);
+		tg_http_global_cleanup();
+	}
+	print_explanation(p, &op, &d, &facts);
 	tg_policy_free(p);
 	return d.verdict == TG_VERDICT_DENY ? 1 : 0;
 }

@@ -13,6 +13,7 @@
 #include "authz/operation.h"
 #include "authz/request.h"
 #include "plugin/audit.h"
+#include "plugin/signatures.h"
 
 static void answer_json(tg_buf *response, json_t *obj)
 {
@@ -73,6 +74,14 @@ static void handle_authz_req(tg_protocol *proto, const tg_server_request *req, t
 	tg_decision d;
 	tg_decide_env env = {proto->self_name};
 	tg_authz_decide(policy, &env, &op, &err, NULL, &d);
+	if (d.needs_signatures) {
+		/* The lookups run on this connection's thread, within each trust
+		 * root's timeout; other requests are served meanwhile. */
+		tg_trust_facts facts;
+		const tg_rule *rule = d.rule;
+		tg_signatures_lookup(policy, rule, &op, proto->state_dir, &facts);
+		tg_authz_decide(policy, &env, &op, &err, &facts, &d);
+	}
 	tg_audit_log(atomic_fetch_add(&proto->next_id, 1), &op, &d, tg_policy_source(policy));
 	answer_decision(response, d.allow, d.message);
 	tg_policy_store_release(proto->store, ref);

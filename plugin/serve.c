@@ -23,12 +23,14 @@
 #include "plugin/commands.h"
 #include "plugin/protocol.h"
 #include "plugin/server.h"
+#include "trustcache/http.h"
 
 struct serve_options {
 	const char *socket_path;
 	const char *policy_path;
 	bool policy_required;
 	const char *plugin_name;
+	const char *state_dir;
 	unsigned timeout_ms;
 	unsigned idle_timeout_s;
 	unsigned max_connections;
@@ -65,10 +67,11 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 		{"plugin-name", required_argument, NULL, 'n'}, {"timeout", required_argument, NULL, 't'},
 		{"idle-timeout", required_argument, NULL, 'i'},
 		{"max-connections", required_argument, NULL, 'c'},
-		{"log-level", required_argument, NULL, 'l'}, {NULL, 0, NULL, 0},
+		{"log-level", required_argument, NULL, 'l'}, {"state-dir", required_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0},
 	};
-	*o = (struct serve_options){NULL, TG_POLICY_DEFAULT_PATH, false, "trustgate", 10000, 300, 256,
-	                            TG_LOG_INFO};
+	*o = (struct serve_options){NULL, TG_POLICY_DEFAULT_PATH, false, "trustgate",
+	                            "/var/lib/trustgate", 10000, 300, 256, TG_LOG_INFO};
 	int ch, which;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, &which)) != -1) {
@@ -81,6 +84,7 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 		case 'i': bad = parse_uint(optarg, 0, 86400, &o->idle_timeout_s); break;
 		case 'c': bad = parse_uint(optarg, 4, 65536, &o->max_connections); break;
 		case 'l': bad = parse_log_level(optarg, &o->log_level); break;
+		case 'd': o->state_dir = optarg; break;
 		default: return -1;
 		}
 		if (bad) {
@@ -167,12 +171,16 @@ int tg_cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	tg_error err;
+	if (tg_http_global_init(&err) != TG_OK) {
+		tg_log(TG_LOG_ERROR, "%s", err.msg);
+		return 1;
+	}
 	tg_policy_store *store = NULL;
 	if (tg_policy_store_open(o.policy_path, o.policy_required, &store, &err) != TG_OK) {
 		tg_log(TG_LOG_ERROR, "cannot load the policy: %s", err.msg);
 		return 1;
 	}
-	tg_protocol proto = {store, o.plugin_name, 1};
+	tg_protocol proto = {store, o.plugin_name, o.state_dir, 1};
 	tg_server_config cfg = {o.socket_path, 0600, o.max_connections, o.idle_timeout_s,
 	                        o.timeout_ms, TG_REQUEST_MAX, TG_PLUGIN_CONTENT_TYPE};
 	make_parent_dirs(o.socket_path);
@@ -189,5 +197,6 @@ int tg_cmd_serve(int argc, char **argv)
 	run_until_stopped(store, &signals);
 	tg_server_stop(srv);
 	tg_policy_store_close(store);
+	tg_http_global_cleanup();
 	return 0;
 }

@@ -471,12 +471,19 @@ static int transfer_error(CURL *h, CURLcode cc, const char *errbuf, const struct
 		errno_text((int)oserr, etext, sizeof(etext));
 		return tg_error_set(err, TG_EIO, "cannot connect to %s: %s", u.hostport, etext);
 	case CURLE_PEER_FAILED_VERIFICATION:
+		/* libcurl checks the name itself after OpenSSL accepted the chain,
+		 * and then leaves no useful verify result: its messages say
+		 * "... target host name ..." (vtls/openssl.c verifyhost). */
+		if (strstr(detail, "host name") != NULL)
+			return tg_error_set(err, TG_EIO,
+			                    "TLS certificate of %s is not valid for that name (%s)", u.host,
+			                    detail);
 		(void)curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &verify);
 		if (verify != X509_V_OK)
 			return tg_error_set(err, TG_EIO, "TLS certificate of %s is not trusted (%s)",
 			                    u.host, X509_verify_cert_error_string(verify));
-		return tg_error_set(err, TG_EIO, "TLS certificate of %s is not valid for that name (%s)",
-		                    u.host, detail);
+		return tg_error_set(err, TG_EIO, "TLS certificate of %s is not trusted (%s)", u.host,
+		                    detail);
 	case CURLE_SSL_CACERT_BADFILE:
 		return tg_error_set(err, TG_EIO, "cannot use CA file %s for %s: %s",
 		                    rq->ca_file ? rq->ca_file : "(system default)", u.host, detail);

@@ -146,7 +146,7 @@ int tg_registry_manifest_digest(const char *base_url, const char *repository, co
 	char reg[256], shown[96], digest[TG_REGISTRY_DIGEST_SIZE];
 	tg_buf url;
 	tg_http_response head, get;
-	tg_error sub;
+	tg_error sub = {0};
 	int have_head = 0, have_get = 0;
 	int rc;
 

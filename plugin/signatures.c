@@ -1,0 +1,185 @@
+/* signatures: see signatures.h. */
+#include "plugin/signatures.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "trustcache/http.h"
+#include "trustcache/notary.h"
+#include "trustcache/registry.h"
+
+/* The fetch context of one lookup: where, and until when. */
+struct fetch_ctx {
+	const tg_trust_root *root;
+	struct timespec deadline;
+};
+
+static long remaining_ms(const struct timespec *deadline)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long ms = (deadline->tv_sec - now.tv_sec) * 1000L + (deadline->tv_nsec - now.tv_nsec) / 1000000L;
+	return ms > 0 ? ms : 0;
+}
+
+static int notary_fetch(void *ctx, const char *gun, const char *name, size_t max, tg_buf *out,
+                        tg_error *err)
+{
+	struct fetch_ctx *fc = ctx;
+	long ms = remaining_ms(&fc->deadline);
+	if (ms == 0)
+		return tg_error_set(err, TG_ETIMEOUT, "Notary server %s did not answer within %u ms",
+		                    fc->root->server, fc->root->timeout_ms);
+	char url[2048];
+	if (snprintf(url, sizeof(url), "%s/v2/%s/_trust/tuf/%s", fc->root->server, gun, name) >=
+	    (int)sizeof(url))
+		return tg_error_set(err, TG_ETOOBIG, "Notary URL too long");
+	tg_http_options opt = {.ca_file = fc->root->server_ca, .deadline_ms = ms, .max_body = max};
+	tg_http_response resp;
+	int rc = tg_http_get(url, &opt, &resp, err);
+	if (rc != TG_OK)
+		return rc; /* resp is untouched on failure: nothing to free */
+	if (resp.status == 404)
+		rc = tg_error_set(err, TG_ENOTFOUND, "%s not found on %s", name, fc->root->server);
+	else if (resp.status != 200)
+		rc = tg_error_set(err, TG_EIO, "Notary server %s answered HTTP %ld for %s",
+		                  fc->root->server, resp.status, name);
+	else
+		rc = tg_buf_append(out, resp.body.data ? resp.body.data : "", resp.body.len);
+	tg_http_response_free(&resp);
+	return rc;
+}
+
+/* The digest the registry serves for ref's tag, within what time is left. */
+static int registry_digest(const tg_policy *policy, const tg_reference *ref,
+                           const struct timespec *deadline, char *digest, tg_error *err)
+{
+	char base[TG_REGISTRY_BASE_URL_MAX];
+	const tg_registry *reg = tg_policy_registry(policy, ref->domain);
+	if (reg != NULL)
+		snprintf(base, sizeof(base), "%s", reg->url);
+	else if (tg_registry_base_url(ref->domain, base, sizeof(base)) != TG_OK)
+		return tg_error_set(err, TG_EINVAL, "no registry URL for %s", ref->domain);
+	long ms = remaining_ms(deadline);
+	if (ms == 0)
+		return tg_error_set(err, TG_ETIMEOUT, "no time left to ask registry %s", ref->domain);
+	tg_http_options opt = {.ca_file = reg ? reg->ca : NULL, .deadline_ms = ms};
+	return tg_registry_manifest_digest(base, ref->path, ref->tag, &opt, digest, err);
+}
+
+static void set_fact(tg_sig_fact *f, enum tg_sig_status status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_fact(tg_sig_fact *f, enum tg_sig_status status, const char *fmt, ...)
+{
+	va_list ap;
+	f->status = status;
+	va_start(ap, fmt);
+	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
+	va_end(ap);
+}
+
+/* A lookup error: "not signed" when the trust data says so, else failed. */
+static void set_lookup_error(tg_sig_fact *f, int rc, const tg_error *err)
+{
+	set_fact(f, rc == TG_ENOTFOUND ? TG_SIG_NOT_SIGNED : TG_SIG_FAILED, "%s", err->msg);
+}
+
+static void check_by_digest(const tg_notary_trust *trust, struct fetch_ctx *fc, const char *gun,
+                            const tg_reference *ref, tg_sig_fact *f)
+{
+	tg_notary_target t;
+	tg_error err;
+	int rc = tg_notary_lookup_digest(trust, notary_fetch, fc, gun, ref->digest, time(NULL), &t, &err);
+	if (rc != TG_OK) {
+		set_lookup_error(f, rc, &err);
+		return;
+	}
+	snprintf(f->digest, sizeof(f->digest), "%s", t.digest);
+	snprintf(f->signer, sizeof(f->signer), "%s", t.role);
+	set_fact(f, TG_SIG_VERIFIED, "%s is signed as tag \"%s\" by %s", t.digest, t.tag, t.role);
+}
+
+/* By tag; for a pull, the registry must serve the signed digest. */
+static void check_by_tag(const tg_policy *policy, const tg_notary_trust *trust,
+                         struct fetch_ctx *fc, const char *gun, const tg_operation *op,
+                         const tg_reference *ref, tg_sig_fact *f)
+{
+	tg_notary_target t;
+	tg_error err;
+	int rc = tg_notary_lookup_tag(trust, notary_fetch, fc, gun, ref->tag, time(NULL), &t, &err);
+	if (rc != TG_OK) {
+		set_lookup_error(f, rc, &err);
+		return;
+	}
+	snprintf(f->digest, sizeof(f->digest), "%s", t.digest);
+	snprintf(f->signer, sizeof(f->signer), "%s", t.role);
+	bool pulls = op->kind == TG_OP_PULL || op->kind == TG_OP_PLUGIN_PULL ||
+	             op->kind == TG_OP_PLUGIN_UPGRADE;
+	if (!pulls) {
+		set_fact(f, TG_SIG_VERIFIED, "tag \"%s\" is signed by %s as %s", t.tag, t.role, t.digest);
+		return;
+	}
+	char served[TG_REGISTRY_DIGEST_SIZE];
+	if ((rc = registry_digest(policy, ref, &fc->deadline, served, &err)) != TG_OK)
+		set_fact(f, TG_SIG_FAILED, "tag \"%s\" is signed as %s, but the registry's digest for it "
+		         "could not be read: %s", t.tag, t.digest, err.msg);
+	else if (strcmp(served, t.digest) != 0)
+		set_fact(f, TG_SIG_FAILED, "registry %s serves %s for tag \"%s\", but the signed digest is "
+		         "%s (the tag was pushed again without signing)", ref->domain, served, t.tag,
+		         t.digest);
+	else
+		set_fact(f, TG_SIG_VERIFIED, "tag \"%s\" is signed by %s as %s, which the registry serves",
+		         t.tag, t.role, t.digest);
+}
+
+static void look_up_one(const tg_policy *policy, const tg_trust_root *root, const tg_operation *op,
+                        const char *state_dir, tg_sig_fact *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->root = root->name;
+	tg_reference ref = op->ref;
+	if (op->all_tags) {
+		set_fact(f, TG_SIG_FAILED, "a pull of all tags cannot be checked against signatures; pull "
+		         "one tag or digest");
+		return;
+	}
+	if (ref.tag[0] == '\0' && ref.digest[0] == '\0')
+		strcpy(ref.tag, "latest");
+	char gun[TG_REF_NAME_MAX + 1];
+	tg_reference_repository(&ref, gun, sizeof(gun));
+	tg_notary_trust trust;
+	tg_error err;
+	if (tg_notary_trust_load(&trust, root->name, root->root_keys, root->n_root_keys, root->root_ca,
+	                         root->tofu, state_dir, &err) != TG_OK) {
+		set_fact(f, TG_SIG_FAILED, "trust root \"%s\" cannot be loaded: %s", root->name, err.msg);
+		return;
+	}
+	struct fetch_ctx fc = {root, {0, 0}};
+	clock_gettime(CLOCK_MONOTONIC, &fc.deadline);
+	fc.deadline.tv_sec += root->timeout_ms / 1000;
+	fc.deadline.tv_nsec += (long)(root->timeout_ms % 1000) * 1000000L;
+	if (fc.deadline.tv_nsec >= 1000000000L) {
+		fc.deadline.tv_sec++;
+		fc.deadline.tv_nsec -= 1000000000L;
+	}
+	if (ref.digest[0] != '\0')
+		check_by_digest(&trust, &fc, gun, &ref, f);
+	else
+		check_by_tag(policy, &trust, &fc, gun, op, &ref, f);
+	tg_notary_trust_clear(&trust);
+}
+
+void tg_signatures_lookup(const tg_policy *policy, const tg_rule *rule, const tg_operation *op,
+                          const char *state_dir, tg_trust_facts *facts)
+{
+	memset(facts, 0, sizeof(*facts));
+	for (size_t i = 0; i < rule->n_trust_roots && facts->n < TG_SIG_FACTS_MAX; i++) {
+		const tg_trust_root *root = tg_policy_trust_root(policy, rule->trust_roots[i]);
+		if (root != NULL)
+			look_up_one(policy, root, op, state_dir, &facts->sig[facts->n++]);
+	}
+}

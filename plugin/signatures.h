@@ -1,0 +1,27 @@
+/* signatures: the trust lookups a "signed" rule needs, turned into facts
+ * for tg_authz_decide.
+ *
+ * For each trust root the rule names, the image's repository is looked up
+ * on that root's Notary server (trustcache/notary), within the root's
+ * timeout. For a pull by tag, the digest the registry serves for the tag
+ * must equal the signed digest; a pull or create by digest needs that
+ * digest to be a signed target; a create by tag needs the tag to be signed
+ * (the local image's identity is checked in a later layer).
+ *
+ * Runs on the request's connection thread; thread-safe.
+ */
+#ifndef TG_SIGNATURES_H
+#define TG_SIGNATURES_H
+
+#include "authz/decide.h"
+#include "authz/operation.h"
+#include "authz/policy.h"
+
+/* Fill *facts with what each of rule's trust roots says about op's image.
+ * Never fails: a lookup that cannot complete is a TG_SIG_FAILED fact whose
+ * detail says why. state_dir keeps trusted roots and versions (NULL: the
+ * lookups remember nothing). */
+void tg_signatures_lookup(const tg_policy *policy, const tg_rule *rule, const tg_operation *op,
+                          const char *state_dir, tg_trust_facts *facts);
+
+#endif

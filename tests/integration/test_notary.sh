@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Docker Content Trust (Notary v1) enforced by trustgate through a real
+# dockerd, a real docker-registry and a real notary-server + notary-signer:
+# images signed with `DOCKER_CONTENT_TRUST=1 docker push` and with a
+# delegation (`docker trust signer add` + `docker trust sign`) pull and run;
+# an unsigned repository, an unsigned tag, a tag pushed again without
+# signing, a wrong server CA, a pinned key that does not match, and a
+# stopped Notary are each denied with their own message.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+source "$here/notary.sh"
+
+tg_h_init
+tg_h_make_busybox_tar "$TG_WORK/bb.tar"
+tg_h_start_registry
+tg_n_make_pki
+tg_n_start_notary
+R=$TG_REGISTRY
+policy=$TG_WORK/policy.json
+state=$TG_WORK/state
+
+write_policy() { # write_policy TRUST_ROOT_JSON
+  cat >"$policy.tmp" <<JSON
+{
+  "rules": [
+    {"match": "*", "require": "publisher"},
+    {"match": "$R/acme/*", "require": "signed", "trust_roots": ["acme-notary"]}
+  ],
+  "trust_roots": {"acme-notary": $1},
+  "operations": {"import": "allow"}
+}
+JSON
+  mv "$policy.tmp" "$policy"
+}
+tofu_root="{\"type\": \"notary\", \"server\": \"$TG_NOTARY_URL\", \"server_ca\": \"$TG_NOTARY_CA\", \"tofu\": true, \"timeout_ms\": 3000}"
+write_policy "$tofu_root"
+tg_h_start_trustgate "$policy" --state-dir "$state"
+tg_h_start_dockerd
+denied="authorization denied by plugin $TG_PLUGIN_NAME"
+
+# --- publish: signed (repository key), signed by a delegation, unsigned tag,
+# unsigned repository, and a signed tag later pushed again without signing.
+seed() { # seed NAME LABEL: a distinct image (own digest) under NAME
+  dk import --change "LABEL v=$2" "$TG_WORK/bb.tar" "$R/$1" >/dev/null
+}
+seed acme/signed:1 1 && seed acme/signed:2 2 && seed acme/signed:nosig 3 && seed acme/unsigned:1 4 &&
+  seed acme/signed:3 5
+tg_h_expect_ok "content-trust push of acme/signed:1" tg_n_trust_push "$R/acme/signed:1"
+tg_h_expect_ok "plain push of acme/signed:2" dk push "$R/acme/signed:2"
+tg_h_expect_ok "delegated signature of acme/signed:2 (targets/releases)" \
+  tg_n_trust_sign_delegated "$R/acme/signed:2" alice
+tg_h_expect_ok "plain push of an unsigned tag" dk push "$R/acme/signed:nosig"
+tg_h_expect_ok "plain push of an unsigned repository" dk push "$R/acme/unsigned:1"
+tg_h_expect_ok "content-trust push of acme/signed:3" tg_n_trust_push "$R/acme/signed:3"
+signed3=$(tg_n_registry_digest "$R/acme/signed:3")
+seed acme/signed:3 6
+tg_h_expect_ok "acme/signed:3 pushed again without signing" dk push "$R/acme/signed:3"
+tg_h_check "the registry now serves another digest for acme/signed:3" \
+  test "$(tg_n_registry_digest "$R/acme/signed:3")" != "$signed3"
+digest1=$(tg_n_registry_digest "$R/acme/signed:1")
+nosig_digest=$(tg_n_registry_digest "$R/acme/signed:nosig")
+for t in signed:1 signed:2 signed:nosig signed:3 unsigned:1; do dk rmi -f "$R/acme/$t" >/dev/null; done
+
+# --- signed images pull and run
+tg_h_expect_ok "pull of a signed tag" dk pull "$R/acme/signed:1"
+tg_h_expect_output "run of a signed tag" "hello signed" \
+  dk run --rm --network none "$R/acme/signed:1" /bin/echo "hello signed"
+tg_h_expect_ok "pull of a tag signed by a delegation (targets/releases)" dk pull "$R/acme/signed:2"
+tg_h_expect_ok "pull by a signed digest" dk pull "$R/acme/signed@$digest1"
+tg_h_check "the audit log names the signer role" grep -q \
+  "\"verdict\":\"allow\",\"reason\":\"$R/acme/signed:2 is signed: tag \\\\\"2\\\\\" is signed by targets/releases" \
+  "$TG_WORK/trustgate.log"
+tg_h_check "the trusted root and versions were recorded" \
+  bash -c "ls '$state'/notary/acme-notary/ | grep -q signed"
+
+# --- each way of not being signed gets its own message
+tg_h_expect_fail "an unsigned tag in a signed repository is denied" \
+  "$denied: pull of image $R/acme/signed:nosig is not allowed: tag \"nosig\" is not signed in the trust data of $R/acme/signed" \
+  dk pull "$R/acme/signed:nosig"
+tg_h_expect_fail "an unsigned repository is denied" \
+  "$R/acme/unsigned has no trust data on the Notary server (it was never signed)" \
+  dk pull "$R/acme/unsigned:1"
+tg_h_expect_fail "a tag pushed again without signing is denied" \
+  "serves $(tg_n_registry_digest "$R/acme/signed:3") for tag \"3\", but the signed digest is $signed3" \
+  dk pull "$R/acme/signed:3"
+tg_h_expect_fail "run of an unsigned tag is denied at create" \
+  "container create of image $R/acme/signed:nosig is not allowed" \
+  dk run --rm --network none "$R/acme/signed:nosig" /bin/true
+tg_h_expect_fail "a pull by a digest that is not signed is denied" \
+  "digest $nosig_digest is not signed in the trust data of $R/acme/signed" \
+  dk pull "$R/acme/signed@$nosig_digest"
+
+# --- trustgate check shows the signed digest and the signer role
+tg_h_expect_output "trustgate check shows the signed digest and signer role" \
+  "signer role targets/releases" "$TG_BIN" check --policy "$policy" --state-dir "$state" "$R/acme/signed:2"
+
+# --- the wrong CA for the Notary server's TLS certificate
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=other-ca \
+  -keyout "$TG_WORK/other-ca.key" -out "$TG_WORK/other-ca.crt" 2>/dev/null
+write_policy "{\"type\": \"notary\", \"server\": \"$TG_NOTARY_URL\", \"server_ca\": \"$TG_WORK/other-ca.crt\", \"tofu\": true}"
+kill -HUP "${TG_H_TRUSTGATE%%:*}"
+sleep 1
+tg_h_expect_fail "a Notary server whose certificate the configured CA did not sign is denied" \
+  "is not trusted" dk pull "$R/acme/signed:1"
+
+# --- a pinned root key that is not the repository's
+openssl ecparam -name prime256v1 -genkey -noout -out "$TG_WORK/other.key" 2>/dev/null
+openssl ec -in "$TG_WORK/other.key" -pubout -out "$TG_WORK/other.pub" 2>/dev/null
+write_policy "{\"type\": \"notary\", \"server\": \"$TG_NOTARY_URL\", \"server_ca\": \"$TG_NOTARY_CA\", \"root_keys\": [\"$TG_WORK/other.pub\"]}"
+kill -HUP "${TG_H_TRUSTGATE%%:*}"
+rm -rf "$state"
+sleep 1
+tg_h_expect_fail "a repository whose root is not signed by the pinned key is denied" \
+  "is not signed by a key pinned in trust root \"acme-notary\"" dk pull "$R/acme/signed:1"
+
+# --- Notary down: denied quickly, and the daemon keeps serving
+write_policy "$tofu_root"
+kill -HUP "${TG_H_TRUSTGATE%%:*}"
+sleep 1
+tg_n_stop_notary_server
+tg_h_expect_fail "with Notary stopped a signed image is denied" "cannot connect" \
+  dk pull "$R/acme/signed:1"
+tg_h_expect_ok "docker ps still works with Notary down" dk ps
+tg_h_expect_ok "dockerd still answers" dk version
+
+tg_h_summary
