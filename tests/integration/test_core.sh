@@ -13,6 +13,8 @@ tg_h_make_busybox_tar "$TG_WORK/bb.tar"
 tg_h_start_registry
 R=$TG_REGISTRY
 policy=$TG_WORK/policy.json
+# A Notary that is not there: a free loopback port nothing listens on.
+tg_h_free_port no_notary_port
 
 write_policy() { # write_policy EXTRA_RULES_JSON
   cat >"$policy.tmp" <<JSON
@@ -24,7 +26,9 @@ write_policy() { # write_policy EXTRA_RULES_JSON
     {"match": "$R/signed/*", "require": "signed", "trust_roots": ["acme-notary"]}
     $1
   ],
-  "operations": {"import": "allow"}
+  "operations": {"import": "allow"},
+  "trust_roots": {"acme-notary": {"type": "notary", "server": "https://127.0.0.1:$no_notary_port",
+                                  "tofu": true, "timeout_ms": 1000}}
 }
 JSON
   mv "$policy.tmp" "$policy" # atomic, as config managers do
@@ -48,8 +52,8 @@ tg_h_expect_ok "pull from a verified publisher" dk pull "$R/vendor/bb:1"
 tg_h_expect_fail "pull of an untrusted publisher is denied with trustgate's message" \
   "$denied: pull of image $R/evil/bb:1 is not allowed: no rule trusts publisher \"$R/evil\". To allow it, add \"$R/evil\" to \"verified_publishers\" in $policy" \
   dk pull "$R/evil/bb:1"
-tg_h_expect_fail "pull of a repository that needs a signature is denied" \
-  "rule \"$R/signed/*\" requires a signature from trust root \"acme-notary\", but signature verification is not configured" \
+tg_h_expect_fail "pull of a repository that needs a signature, with its Notary unreachable, is denied" \
+  "its signature could not be verified: cannot connect to 127.0.0.1:$no_notary_port" \
   dk pull "$R/signed/bb:1"
 tg_h_expect_fail "pull of all tags of an untrusted repository is denied" \
   "pull of image $R/evil/bb (all tags) is not allowed" dk pull --all-tags "$R/evil/bb"
