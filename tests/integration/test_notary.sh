@@ -114,6 +114,31 @@ sleep 1
 tg_h_expect_fail "a repository whose root is not signed by the pinned key is denied" \
   "is not signed by a key pinned in trust root \"acme-notary\"" dk pull "$R/acme/signed:1"
 
+# --- a Notary that accepts connections and never answers: the lookup ends
+# at the trust root's timeout, and other requests are served meanwhile.
+tg_h_free_port hang_port
+timeout 60 socat "TCP-LISTEN:$hang_port,bind=127.0.0.1,reuseaddr,fork" SYSTEM:'sleep 30' &
+hanger=$!
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$hang_port") 2>/dev/null && break; sleep 0.05; done
+write_policy "{\"type\": \"notary\", \"server\": \"https://127.0.0.1:$hang_port\", \"tofu\": true, \"timeout_ms\": 1500}"
+kill -HUP "${TG_H_TRUSTGATE%%:*}"
+sleep 1
+start=$(date +%s%N)
+dk pull "$R/acme/signed:1" >"$TG_WORK/hang-pull.out" 2>&1 &
+puller=$!
+sleep 0.3
+ps_start=$(date +%s%N)
+dk ps >/dev/null 2>&1
+ps_ms=$(( ($(date +%s%N) - ps_start) / 1000000 ))
+wait "$puller"
+pull_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+kill "$hanger" 2>/dev/null; wait "$hanger" 2>/dev/null
+echo "# hanging Notary: pull denied after ${pull_ms} ms; docker ps meanwhile took ${ps_ms} ms"
+tg_h_expect_output "a hanging Notary is cut off at the trust root's timeout" "timed out after" \
+  cat "$TG_WORK/hang-pull.out"
+tg_h_check "the denied pull returned within the timeout plus slack (${pull_ms} ms)" test "$pull_ms" -lt 6000
+tg_h_check "docker ps was not held up by the pending lookup (${ps_ms} ms)" test "$ps_ms" -lt 1500
+
 # --- Notary down: denied quickly, and the daemon keeps serving
 write_policy "$tofu_root"
 kill -HUP "${TG_H_TRUSTGATE%%:*}"
