@@ -16,6 +16,8 @@ static const char usage[] =
 	"  serve [--socket PATH] [--policy FILE] [--plugin-name NAME] [--timeout MS]\n"
 	"        [--idle-timeout S] [--max-connections N] [--log-level LEVEL]\n"
 	"        [--state-dir DIR]   (trusted roots and versions; default /var/lib/trustgate)\n"
+	"        [--docker-socket PATH] (the daemon's API, to inspect local images;\n"
+	"                              default /var/run/docker.sock)\n"
 	"        run the plugin (dockerd finds it at /run/docker/plugins/NAME.sock)\n"
 	"  check [--policy FILE] [--state-dir DIR] IMAGE\n"
 	"        explain what the policy decides for a pull of IMAGE (signatures included)\n"

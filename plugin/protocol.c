@@ -79,7 +79,7 @@ static void handle_authz_req(tg_protocol *proto, const tg_server_request *req, t
 		 * root's timeout; other requests are served meanwhile. */
 		tg_trust_facts facts;
 		const tg_rule *rule = d.rule;
-		tg_signatures_lookup(policy, rule, &op, proto->state_dir, &facts);
+		tg_signatures_lookup(policy, rule, &op, proto->state_dir, proto->docker_socket, &facts);
 		tg_authz_decide(policy, &env, &op, &err, &facts, &d);
 	}
 	tg_audit_log(atomic_fetch_add(&proto->next_id, 1), &op, &d, tg_policy_source(policy));

@@ -22,6 +22,7 @@ typedef struct tg_protocol {
 	tg_policy_store *store;
 	const char *self_name; /* the name dockerd knows this plugin by */
 	const char *state_dir; /* trusted roots and versions of signature lookups */
+	const char *docker_socket; /* the daemon's API, to inspect local images */
 	atomic_ulong next_id;
 } tg_protocol;
 

@@ -31,6 +31,7 @@ struct serve_options {
 	bool policy_required;
 	const char *plugin_name;
 	const char *state_dir;
+	const char *docker_socket;
 	unsigned timeout_ms;
 	unsigned idle_timeout_s;
 	unsigned max_connections;
@@ -68,10 +69,12 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 		{"idle-timeout", required_argument, NULL, 'i'},
 		{"max-connections", required_argument, NULL, 'c'},
 		{"log-level", required_argument, NULL, 'l'}, {"state-dir", required_argument, NULL, 'd'},
+		{"docker-socket", required_argument, NULL, 'k'},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct serve_options){NULL, TG_POLICY_DEFAULT_PATH, false, "trustgate",
-	                            "/var/lib/trustgate", 10000, 300, 256, TG_LOG_INFO};
+	                            "/var/lib/trustgate", "/var/run/docker.sock", 10000, 300, 256,
+	                            TG_LOG_INFO};
 	int ch, which;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, &which)) != -1) {
@@ -85,6 +88,7 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 		case 'c': bad = parse_uint(optarg, 4, 65536, &o->max_connections); break;
 		case 'l': bad = parse_log_level(optarg, &o->log_level); break;
 		case 'd': o->state_dir = optarg; break;
+		case 'k': o->docker_socket = optarg; break;
 		default: return -1;
 		}
 		if (bad) {
@@ -180,7 +184,7 @@ int tg_cmd_serve(int argc, char **argv)
 		tg_log(TG_LOG_ERROR, "cannot load the policy: %s", err.msg);
 		return 1;
 	}
-	tg_protocol proto = {store, o.plugin_name, o.state_dir, 1};
+	tg_protocol proto = {store, o.plugin_name, o.state_dir, o.docker_socket, 1};
 	tg_server_config cfg = {o.socket_path, 0600, o.max_connections, o.idle_timeout_s,
 	                        o.timeout_ms, TG_REQUEST_MAX, TG_PLUGIN_CONTENT_TYPE};
 	make_parent_dirs(o.socket_path);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "trustcache/docker.h"
 #include "trustcache/http.h"
 #include "trustcache/notary.h"
 #include "trustcache/registry.h"
@@ -136,8 +137,66 @@ static void check_by_tag(const tg_policy *policy, const tg_notary_trust *trust,
 		         t.tag, t.role, t.digest);
 }
 
+/* The repository part of a RepoDigests entry ("alpine@sha256:..." is
+ * docker.io/library/alpine) equals gun; *digest points at the digest. */
+static bool repo_digest_of(const char *entry, const char *gun, const char **digest)
+{
+	const char *at = strchr(entry, '@');
+	char name[TG_DOCKER_TEXT_MAX], repo[TG_REF_NAME_MAX + 1];
+	tg_reference ref;
+	tg_error ignore;
+	if (at == NULL || (size_t)(at - entry) >= sizeof(name))
+		return false;
+	memcpy(name, entry, (size_t)(at - entry));
+	name[at - entry] = '\0';
+	if (tg_reference_parse(name, &ref, &ignore) != TG_OK ||
+	    tg_reference_repository(&ref, repo, sizeof(repo)) < 0)
+		return false;
+	*digest = at + 1;
+	return strcmp(repo, gun) == 0;
+}
+
+/* Create or tag by tag: the image dockerd will use is the local one, so it
+ * is judged by what it was pulled as (its repo digests), which a local
+ * `docker tag`, load, import or build cannot fake. An image that is not
+ * local is judged by its tag: dockerd answers the create with 404 and the
+ * CLI pulls it, a pull this check sees too. */
+static void check_local_image(const tg_policy *policy, const tg_notary_trust *trust,
+                              struct fetch_ctx *fc, const char *gun, const tg_operation *op,
+                              const tg_reference *ref, const char *docker_socket, tg_sig_fact *f)
+{
+	char name[TG_OP_TEXT_MAX];
+	tg_reference_string(ref, true, name, sizeof(name));
+	tg_docker_image img;
+	tg_error err;
+	int rc = tg_docker_inspect_image(docker_socket, name, remaining_ms(&fc->deadline), &img, &err);
+	if (rc == TG_ENOTFOUND) {
+		check_by_tag(policy, trust, fc, gun, op, ref, f);
+		return;
+	}
+	if (rc != TG_OK) {
+		set_fact(f, TG_SIG_FAILED, "%s", err.msg);
+		return;
+	}
+	for (size_t i = 0; i < img.n_repo_digests; i++) {
+		const char *digest;
+		tg_notary_target t;
+		if (!repo_digest_of(img.repo_digests[i], gun, &digest) ||
+		    tg_notary_lookup_digest(trust, notary_fetch, fc, gun, digest, time(NULL), &t, &err) != TG_OK)
+			continue;
+		snprintf(f->digest, sizeof(f->digest), "%s", t.digest);
+		snprintf(f->signer, sizeof(f->signer), "%s", t.role);
+		set_fact(f, TG_SIG_VERIFIED, "the local image %.19s... was pulled as %s@%s, signed as tag "
+		         "\"%s\" by %s", img.id, gun, t.digest, t.tag, t.role);
+		return;
+	}
+	set_fact(f, TG_SIG_FAILED, "the local image %s (%.19s...) was not pulled from %s as a signed "
+	         "image (it was loaded, imported, built, committed or tagged locally, or pulled "
+	         "unsigned); pull the signed image with `docker pull %s`", name, img.id, gun, name);
+}
+
 static void look_up_one(const tg_policy *policy, const tg_trust_root *root, const tg_operation *op,
-                        const char *state_dir, tg_sig_fact *f)
+                        const char *state_dir, const char *docker_socket, tg_sig_fact *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->root = root->name;
@@ -166,20 +225,23 @@ static void look_up_one(const tg_policy *policy, const tg_trust_root *root, cons
 		fc.deadline.tv_sec++;
 		fc.deadline.tv_nsec -= 1000000000L;
 	}
+	bool uses_local = op->kind == TG_OP_CREATE || op->kind == TG_OP_TAG;
 	if (ref.digest[0] != '\0')
 		check_by_digest(&trust, &fc, gun, &ref, f);
+	else if (uses_local && docker_socket != NULL)
+		check_local_image(policy, &trust, &fc, gun, op, &ref, docker_socket, f);
 	else
 		check_by_tag(policy, &trust, &fc, gun, op, &ref, f);
 	tg_notary_trust_clear(&trust);
 }
 
 void tg_signatures_lookup(const tg_policy *policy, const tg_rule *rule, const tg_operation *op,
-                          const char *state_dir, tg_trust_facts *facts)
+                          const char *state_dir, const char *docker_socket, tg_trust_facts *facts)
 {
 	memset(facts, 0, sizeof(*facts));
 	for (size_t i = 0; i < rule->n_trust_roots && facts->n < TG_SIG_FACTS_MAX; i++) {
 		const tg_trust_root *root = tg_policy_trust_root(policy, rule->trust_roots[i]);
 		if (root != NULL)
-			look_up_one(policy, root, op, state_dir, &facts->sig[facts->n++]);
+			look_up_one(policy, root, op, state_dir, docker_socket, &facts->sig[facts->n++]);
 	}
 }

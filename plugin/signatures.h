@@ -5,8 +5,9 @@
  * on that root's Notary server (trustcache/notary), within the root's
  * timeout. For a pull by tag, the digest the registry serves for the tag
  * must equal the signed digest; a pull or create by digest needs that
- * digest to be a signed target; a create by tag needs the tag to be signed
- * (the local image's identity is checked in a later layer).
+ * digest to be a signed target; a create or tag by tag of a local image
+ * needs one of that image's repo digests (what it was pulled as, asked of
+ * dockerd) to be a signed target.
  *
  * Runs on the request's connection thread; thread-safe.
  */
@@ -20,8 +21,10 @@
 /* Fill *facts with what each of rule's trust roots says about op's image.
  * Never fails: a lookup that cannot complete is a TG_SIG_FAILED fact whose
  * detail says why. state_dir keeps trusted roots and versions (NULL: the
- * lookups remember nothing). */
+ * lookups remember nothing). docker_socket is the daemon's API socket, for
+ * creates and tags of local images by tag (NULL: judged by the tag alone). */
 void tg_signatures_lookup(const tg_policy *policy, const tg_rule *rule, const tg_operation *op,
-                          const char *state_dir, tg_trust_facts *facts);
+                          const char *state_dir, const char *docker_socket,
+                          tg_trust_facts *facts);
 
 #endif

@@ -317,6 +317,7 @@ struct req {
 	const char *username; /* basic credentials, sent pre-emptively; or NULL */
 	const char *password;
 	const char *ca_file;
+	const char *unix_socket;
 	int https_only;       /* redirects may not leave https */
 	size_t max_body;
 	long deadline_ms;     /* the whole call's budget, for messages */
@@ -559,6 +560,8 @@ static int perform(const struct req *rq, tg_http_response *resp, tg_error *err)
 	SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (rq->ca_file != NULL)
 		SETOPT(h, CURLOPT_CAINFO, rq->ca_file);
+	if (rq->unix_socket != NULL)
+		SETOPT(h, CURLOPT_UNIX_SOCKET_PATH, rq->unix_socket);
 	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
 	SETOPT(h, CURLOPT_TIMEOUT_MS, (long)left);
 	SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, (long)left);
@@ -838,6 +841,7 @@ int tg_http_get(const char *url, const tg_http_options *opt, tg_http_response *o
 		.headers = opt->headers,
 		.authz = line,
 		.ca_file = opt->ca_file,
+		.unix_socket = opt->unix_socket,
 		.https_only = strcmp(u.scheme, "https") == 0,
 		.max_body = opt->max_body > 0 ? opt->max_body : TG_HTTP_DEFAULT_MAX_BODY,
 		.deadline_ms = deadline,

@@ -35,7 +35,7 @@ JSON
 }
 tofu_root="{\"type\": \"notary\", \"server\": \"$TG_NOTARY_URL\", \"server_ca\": \"$TG_NOTARY_CA\", \"tofu\": true, \"timeout_ms\": 3000}"
 write_policy "$tofu_root"
-tg_h_start_trustgate "$policy" --state-dir "$state"
+tg_h_start_trustgate "$policy" --state-dir "$state" --docker-socket "$TG_DOCKER_SOCK"
 tg_h_start_dockerd
 denied="authorization denied by plugin $TG_PLUGIN_NAME"
 
@@ -73,6 +73,21 @@ tg_h_check "the audit log names the signer role" grep -q \
   "$TG_WORK/trustgate.log"
 tg_h_check "the trusted root and versions were recorded" \
   bash -c "ls '$state'/notary/acme-notary/ | grep -q signed"
+
+# --- create judges the local image by what it was pulled as: an image
+# imported under a signed tag's name cannot run (trustgate asks dockerd for
+# its repo digests while dockerd waits on trustgate: no deadlock).
+tg_h_expect_ok "an unsigned image imported under the signed name acme/signed:1" \
+  dk import --change "LABEL v=impostor" "$TG_WORK/bb.tar" "$R/acme/signed:1"
+tg_h_expect_fail "it cannot run: the local image was not pulled as a signed image" \
+  "the local image $R/acme/signed:1 (sha256:" dk run --rm --network none "$R/acme/signed:1" /bin/true
+tg_h_expect_fail "and the message says how to fix it" "pull the signed image with \`docker pull $R/acme/signed:1\`" \
+  dk run --rm --network none "$R/acme/signed:1" /bin/true
+tg_h_expect_ok "pulling the signed image again" dk pull "$R/acme/signed:1"
+tg_h_expect_output "makes it run again" "signed again" \
+  dk run --rm --network none "$R/acme/signed:1" /bin/echo "signed again"
+tg_h_check "the audit log shows the repo digest that made it trusted" \
+  grep -q "the local image sha256:.* was pulled as $R/acme/signed@$digest1" "$TG_WORK/trustgate.log"
 
 # --- each way of not being signed gets its own message
 tg_h_expect_fail "an unsigned tag in a signed repository is denied" \

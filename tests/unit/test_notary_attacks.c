@@ -1,0 +1,1163 @@
+/* trustcache/notary against the attacks TUF is built to stop, on
+ * repositories generated here in memory: a small Notary-like repository
+ * generator (EC P-256 keys, the root key as a self-signed certificate with
+ * CN = GUN, documents signed with method "ecdsa" over canonical JSON, meta
+ * hashes over the served bytes) served through a fetch callback.
+ *
+ * Each test builds a clean repository, checks it verifies where the attack
+ * needs a baseline, then changes one thing as an attacker (or a compromised
+ * server) would and asserts the exact refusal: arbitrary targets, rollback,
+ * freeze, mix-and-match, wrong keys and thresholds, endless data, malicious
+ * delegations, root rotation, pinning and root certificate validity.
+ *
+ * "now" is the real clock: certificates are made relative to it and
+ * documents expire in 2099 (or expired in 2001). */
+#include "tg_test.h"
+
+#include <stdbool.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "trustcache/b64.h"
+#include "trustcache/canonical_json.h"
+#include "trustcache/notary.h"
+#include "trustcache/notary_state.h"
+#include "trustcache/tuf_key.h"
+#include "trustcache/tuf_role.h"
+
+#define GUN "registry.test/acme/app"
+#define FAR "2099-01-01T00:00:00Z"
+#define PAST "2001-01-01T00:00:00Z"
+#define DAY 86400
+#define MAX_KEYS 24
+#define MAX_FILES 32
+#define MAX_TAGS 4
+
+/* ---- keys ------------------------------------------------------------------ */
+
+struct key {
+	EVP_PKEY *pkey;
+	json_t *obj; /* {"keytype": ..., "keyval": {"private": null, "public": ...}} */
+	char id[TG_TUF_KEY_ID_LEN + 1];
+};
+
+static void sha256(const void *p, size_t n, unsigned char md[32])
+{
+	assert_int_equal(EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL), 1);
+}
+
+static void hex32(const unsigned char md[32], char out[65])
+{
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* A new json string holding the base64 of p. */
+static json_t *b64_string(const unsigned char *p, size_t n)
+{
+	tg_buf b;
+	tg_error err;
+	tg_buf_init(&b, 1 << 20);
+	assert_int_equal(tg_b64_encode(p, n, &b, &err), 0);
+	json_t *s = json_string(tg_buf_str(&b));
+	tg_buf_free(&b);
+	return s;
+}
+
+/* The canonical JSON of v (what Notary signs and hashes for key IDs). */
+static void canonical(const json_t *v, tg_buf *out)
+{
+	tg_error err;
+	tg_buf_init(out, 1 << 22);
+	if (tg_canonical_json_write(v, out, &err) != 0)
+		fail_msg("canonical JSON: %s", err.msg);
+}
+
+/* Fill k->obj and k->id: the ID is the hex SHA-256 of the canonical key
+ * object with private null (tuf_key.h, Notary's TUFKey.ID). */
+static void key_set_public(struct key *k, const char *type, const unsigned char *pub, size_t n)
+{
+	k->obj = json_pack("{s:s, s:{s:n, s:o}}", "keytype", type, "keyval", "private", "public",
+	                   b64_string(pub, n));
+	assert_non_null(k->obj);
+	tg_buf c;
+	unsigned char md[32];
+	canonical(k->obj, &c);
+	sha256(c.data, c.len, md);
+	hex32(md, k->id);
+	tg_buf_free(&c);
+}
+
+static EVP_PKEY *p256(void)
+{
+	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	assert_non_null(pkey);
+	return pkey;
+}
+
+/* keytype "ecdsa": base64 DER SubjectPublicKeyInfo. */
+static void key_make_plain(struct key *k)
+{
+	k->pkey = p256();
+	unsigned char *der = NULL;
+	int n = i2d_PUBKEY(k->pkey, &der);
+	assert_true(n > 0);
+	key_set_public(k, "ecdsa", der, (size_t)n);
+	OPENSSL_free(der);
+}
+
+/* A self-signed certificate with CN = cn, valid from nb to na. */
+static X509 *self_signed(EVP_PKEY *pkey, const char *cn, time_t nb, time_t na)
+{
+	X509 *x = X509_new();
+	assert_non_null(x);
+	assert_int_equal(X509_set_version(x, 2), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 1), 1);
+	assert_non_null(ASN1_TIME_set(X509_getm_notBefore(x), nb));
+	assert_non_null(ASN1_TIME_set(X509_getm_notAfter(x), na));
+	X509_NAME *name = X509_get_subject_name(x);
+	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	                                            (const unsigned char *)cn, -1, -1, 0), 1);
+	assert_int_equal(X509_set_issuer_name(x, name), 1);
+	assert_int_equal(X509_set_pubkey(x, pkey), 1);
+	assert_true(X509_sign(x, pkey, EVP_sha256()) > 0);
+	return x;
+}
+
+/* keytype "ecdsa-x509": base64 of a PEM certificate, as Notary's root keys. */
+static void key_make_cert(struct key *k, time_t nb, time_t na)
+{
+	k->pkey = p256();
+	X509 *x = self_signed(k->pkey, GUN, nb, na);
+	BIO *bio = BIO_new(BIO_s_mem());
+	assert_int_equal(PEM_write_bio_X509(bio, x), 1);
+	char *pem = NULL;
+	long n = BIO_get_mem_data(bio, &pem);
+	key_set_public(k, "ecdsa-x509", (const unsigned char *)pem, (size_t)n);
+	BIO_free(bio);
+	X509_free(x);
+}
+
+/* One signature entry by k over msg: method "ecdsa", raw r||s. */
+static json_t *sign_one(const struct key *k, const tg_buf *msg)
+{
+	unsigned char der[128], raw[64];
+	size_t dlen = sizeof(der);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	assert_int_equal(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k->pkey), 1);
+	assert_int_equal(EVP_DigestSign(ctx, der, &dlen, (const unsigned char *)msg->data, msg->len), 1);
+	EVP_MD_CTX_free(ctx);
+	const unsigned char *p = der;
+	ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)dlen);
+	assert_non_null(sig);
+	assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw, 32), 32);
+	assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw + 32, 32), 32);
+	ECDSA_SIG_free(sig);
+	return json_pack("{s:s, s:s, s:o}", "keyid", k->id, "method", "ecdsa", "sig",
+	                 b64_string(raw, sizeof(raw)));
+}
+
+/* ---- the repository -------------------------------------------------------- */
+
+struct repo;
+typedef void (*tweak_fn)(struct repo *r, json_t *signed_obj);
+
+struct file {
+	char name[320];
+	char *bytes;
+	size_t len;
+};
+
+/* Roles are indexed as in notary_state.h (TG_NR_ROOT ... TG_NR_RELEASES). */
+struct repo {
+	time_t now;
+	struct key keys[MAX_KEYS];
+	size_t n_keys;
+	struct key *role_keys[TG_NR_COUNT][2]; /* who the parent says may sign */
+	size_t n_role_keys[TG_NR_COUNT];
+	long long threshold[TG_NR_COUNT];
+	struct key *signers[TG_NR_COUNT][3];   /* who actually signs */
+	size_t n_signers[TG_NR_COUNT];
+	long long version[TG_NR_COUNT];
+	const char *expires[TG_NR_COUNT];
+	const char *tags[TG_NR_COUNT][MAX_TAGS]; /* targets and releases; NULL-ended */
+	bool delegate;                           /* targets delegates targets/releases */
+	const char *paths[2];                    /* of the delegation; NULL-ended */
+	tweak_fn before_sign[TG_NR_COUNT], after_sign[TG_NR_COUNT];
+	char *bytes[TG_NR_COUNT]; /* last published, as served */
+	size_t len[TG_NR_COUNT];
+	struct file files[MAX_FILES];
+	size_t n_files;
+	/* fetcher behaviour */
+	const char *grow;  /* files whose name starts with this get grow_by extra bytes */
+	size_t grow_by;
+	size_t max_seen;   /* largest max the client passed */
+};
+
+static struct key *repo_key(struct repo *r)
+{
+	assert_true(r->n_keys < MAX_KEYS);
+	struct key *k = &r->keys[r->n_keys++];
+	key_make_plain(k);
+	return k;
+}
+
+static struct key *repo_cert_key(struct repo *r, time_t not_before, time_t not_after)
+{
+	assert_true(r->n_keys < MAX_KEYS);
+	struct key *k = &r->keys[r->n_keys++];
+	key_make_cert(k, not_before, not_after);
+	return k;
+}
+
+/* Role i is listed with key k (threshold 1) and signed by k alone. */
+static void repo_set_role_key(struct repo *r, int i, struct key *k)
+{
+	r->role_keys[i][0] = k;
+	r->n_role_keys[i] = 1;
+	r->threshold[i] = 1;
+	r->signers[i][0] = k;
+	r->n_signers[i] = 1;
+}
+
+static void repo_init_with_root(struct repo *r, struct key *root_key)
+{
+	repo_set_role_key(r, TG_NR_ROOT, root_key);
+	for (int i = TG_NR_TIMESTAMP; i < TG_NR_COUNT; i++) {
+		repo_set_role_key(r, i, repo_key(r));
+	}
+	for (int i = 0; i < TG_NR_COUNT; i++) {
+		r->version[i] = 1;
+		r->expires[i] = FAR;
+	}
+	r->tags[TG_NR_TARGETS][0] = "latest";
+	r->tags[TG_NR_RELEASES][0] = "v1";
+	r->delegate = true;
+	r->paths[0] = "";
+}
+
+/* A clean repository: everything version 1, valid until 2099, the root
+ * certificate valid from yesterday for a year. */
+static void repo_init(struct repo *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->now = time(NULL);
+	repo_init_with_root(r, repo_cert_key(r, r->now - DAY, r->now + 365 * DAY));
+}
+
+static void repo_free(struct repo *r)
+{
+	for (size_t i = 0; i < r->n_keys; i++) {
+		EVP_PKEY_free(r->keys[i].pkey);
+		json_decref(r->keys[i].obj);
+	}
+	for (size_t i = 0; i < r->n_files; i++)
+		free(r->files[i].bytes);
+	for (int i = 0; i < TG_NR_COUNT; i++)
+		free(r->bytes[i]);
+}
+
+static struct file *repo_file(struct repo *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_files; i++)
+		if (strcmp(r->files[i].name, name) == 0)
+			return &r->files[i];
+	return NULL;
+}
+
+/* Serve a copy of bytes as name (replacing what was there). */
+static void serve(struct repo *r, const char *name, const char *bytes, size_t len)
+{
+	struct file *f = repo_file(r, name);
+	if (f == NULL) {
+		assert_true(r->n_files < MAX_FILES);
+		f = &r->files[r->n_files++];
+		snprintf(f->name, sizeof(f->name), "%s", name);
+	}
+	free(f->bytes);
+	f->bytes = malloc(len + 1);
+	assert_non_null(f->bytes);
+	memcpy(f->bytes, bytes, len);
+	f->len = len;
+}
+
+static void unserve(struct repo *r, const char *name)
+{
+	struct file *f = repo_file(r, name);
+	assert_non_null(f);
+	free(f->bytes);
+	*f = r->files[--r->n_files];
+}
+
+/* The name a client asks for: hashed for snapshot, targets, releases. */
+static void served_name(const struct repo *r, int role, char *out, size_t n)
+{
+	unsigned char md[32];
+	char hex[65];
+	sha256(r->bytes[role], r->len[role], md);
+	hex32(md, hex);
+	if (role == TG_NR_TIMESTAMP)
+		snprintf(out, n, "timestamp.json");
+	else if (role == TG_NR_ROOT)
+		snprintf(out, n, "root.json");
+	else
+		snprintf(out, n, "%s.%s.json", tg_notary_role_name(role), hex);
+}
+
+/* ---- documents ------------------------------------------------------------- */
+
+static json_t *common_signed(const struct repo *r, int role, const char *type)
+{
+	return json_pack("{s:s, s:I, s:s}", "_type", type, "version", (json_int_t)r->version[role],
+	                 "expires", r->expires[role]);
+}
+
+/* {"keyids": [...], "threshold": n} for role, adding its keys to keys. */
+static json_t *role_entry(const struct repo *r, int role, json_t *keys)
+{
+	json_t *ids = json_array();
+	for (size_t i = 0; i < r->n_role_keys[role]; i++) {
+		const struct key *k = r->role_keys[role][i];
+		json_array_append_new(ids, json_string(k->id));
+		json_object_set(keys, k->id, k->obj);
+	}
+	return json_pack("{s:o, s:I}", "keyids", ids, "threshold", (json_int_t)r->threshold[role]);
+}
+
+static json_t *root_signed(const struct repo *r)
+{
+	json_t *s = common_signed(r, TG_NR_ROOT, "Root");
+	json_t *keys = json_object(), *roles = json_object();
+	for (int i = TG_NR_ROOT; i <= TG_NR_TARGETS; i++)
+		json_object_set_new(roles, tg_notary_role_name(i), role_entry(r, i, keys));
+	json_object_set_new(s, "keys", keys);
+	json_object_set_new(s, "roles", roles);
+	json_object_set_new(s, "consistent_snapshot", json_false());
+	return s;
+}
+
+/* The manifest a tag of role points at: digest "<role>:<tag>". */
+static void manifest_of(const char *role, const char *tag, char *text, size_t n)
+{
+	snprintf(text, n, "manifest of %s in %s", tag, role);
+}
+
+static void digest_of(const char *role, const char *tag, char out[80])
+{
+	char text[256], hex[65];
+	unsigned char md[32];
+	manifest_of(role, tag, text, sizeof(text));
+	sha256(text, strlen(text), md);
+	hex32(md, hex);
+	snprintf(out, 80, "sha256:%s", hex);
+}
+
+/* {"length": n, "hashes": {"sha256": b64}} of bytes. */
+static json_t *filemeta(const void *bytes, size_t len)
+{
+	unsigned char md[32];
+	sha256(bytes, len, md);
+	return json_pack("{s:I, s:{s:o}}", "length", (json_int_t)len, "hashes", "sha256",
+	                 b64_string(md, sizeof(md)));
+}
+
+static json_t *target_list(const struct repo *r, int role)
+{
+	json_t *t = json_object();
+	for (size_t i = 0; i < MAX_TAGS && r->tags[role][i] != NULL; i++) {
+		char text[256];
+		manifest_of(tg_notary_role_name(role), r->tags[role][i], text, sizeof(text));
+		json_object_set_new(t, r->tags[role][i], filemeta(text, strlen(text)));
+	}
+	return t;
+}
+
+static json_t *delegations(const struct repo *r)
+{
+	json_t *keys = json_object(), *roles = json_array();
+	if (r->delegate) {
+		json_t *entry = role_entry(r, TG_NR_RELEASES, keys);
+		json_t *paths = json_array();
+		for (size_t i = 0; i < 2 && r->paths[i] != NULL; i++)
+			json_array_append_new(paths, json_string(r->paths[i]));
+		json_object_set_new(entry, "name", json_string("targets/releases"));
+		json_object_set_new(entry, "paths", paths);
+		json_array_append_new(roles, entry);
+	}
+	return json_pack("{s:o, s:o}", "keys", keys, "roles", roles);
+}
+
+static json_t *targets_signed(const struct repo *r, int role)
+{
+	json_t *s = common_signed(r, role, "Targets");
+	json_object_set_new(s, "targets", target_list(r, role));
+	if (role == TG_NR_TARGETS)
+		json_object_set_new(s, "delegations", delegations(r));
+	return s;
+}
+
+static json_t *snapshot_signed(const struct repo *r)
+{
+	json_t *s = common_signed(r, TG_NR_SNAPSHOT, "Snapshot");
+	json_t *meta = json_object();
+	json_object_set_new(meta, "root", filemeta(r->bytes[TG_NR_ROOT], r->len[TG_NR_ROOT]));
+	json_object_set_new(meta, "targets", filemeta(r->bytes[TG_NR_TARGETS], r->len[TG_NR_TARGETS]));
+	if (r->delegate)
+		json_object_set_new(meta, "targets/releases",
+		                    filemeta(r->bytes[TG_NR_RELEASES], r->len[TG_NR_RELEASES]));
+	json_object_set_new(s, "meta", meta);
+	return s;
+}
+
+static json_t *timestamp_signed(const struct repo *r)
+{
+	json_t *s = common_signed(r, TG_NR_TIMESTAMP, "Timestamp");
+	json_object_set_new(s, "meta", json_pack("{s:o}", "snapshot",
+	                                         filemeta(r->bytes[TG_NR_SNAPSHOT],
+	                                                  r->len[TG_NR_SNAPSHOT])));
+	return s;
+}
+
+/* Sign signed_obj (taken) for role, serialize, keep and serve the bytes. */
+static void publish_doc(struct repo *r, int role, json_t *signed_obj)
+{
+	if (r->before_sign[role] != NULL)
+		r->before_sign[role](r, signed_obj);
+	tg_buf msg;
+	canonical(signed_obj, &msg);
+	json_t *sigs = json_array();
+	for (size_t i = 0; i < r->n_signers[role]; i++)
+		json_array_append_new(sigs, sign_one(r->signers[role][i], &msg));
+	tg_buf_free(&msg);
+	if (r->after_sign[role] != NULL)
+		r->after_sign[role](r, signed_obj);
+	json_t *doc = json_pack("{s:o, s:o}", "signed", signed_obj, "signatures", sigs);
+	free(r->bytes[role]);
+	r->bytes[role] = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_non_null(r->bytes[role]);
+	r->len[role] = strlen(r->bytes[role]);
+	json_decref(doc);
+	char name[320];
+	served_name(r, role, name, sizeof(name));
+	serve(r, name, r->bytes[role], r->len[role]);
+}
+
+static void publish_root(struct repo *r)
+{
+	char name[64];
+	publish_doc(r, TG_NR_ROOT, root_signed(r));
+	snprintf(name, sizeof(name), "%lld.root.json", r->version[TG_NR_ROOT]);
+	serve(r, name, r->bytes[TG_NR_ROOT], r->len[TG_NR_ROOT]);
+}
+
+/* Build and serve every document, children first so parents can hash them. */
+static void repo_publish(struct repo *r)
+{
+	publish_root(r);
+	if (r->delegate)
+		publish_doc(r, TG_NR_RELEASES, targets_signed(r, TG_NR_RELEASES));
+	publish_doc(r, TG_NR_TARGETS, targets_signed(r, TG_NR_TARGETS));
+	publish_doc(r, TG_NR_SNAPSHOT, snapshot_signed(r));
+	publish_doc(r, TG_NR_TIMESTAMP, timestamp_signed(r));
+}
+
+/* ---- the fetcher and lookups ----------------------------------------------- */
+
+static int grow(tg_buf *out, size_t n)
+{
+	static const char pad[4096] = {0};
+	int rc = TG_OK;
+	for (size_t done = 0; rc == TG_OK && done < n; done += sizeof(pad))
+		rc = tg_buf_append(out, pad, n - done < sizeof(pad) ? n - done : sizeof(pad));
+	return rc;
+}
+
+static int repo_fetch(void *ctx, const char *gun, const char *name, size_t max, tg_buf *out,
+                      tg_error *err)
+{
+	struct repo *r = ctx;
+	if (max > r->max_seen)
+		r->max_seen = max;
+	struct file *f = strcmp(gun, GUN) == 0 ? repo_file(r, name) : NULL;
+	if (f == NULL)
+		return tg_error_set(err, TG_ENOTFOUND, "404 %s", name);
+	int rc = tg_buf_append(out, f->bytes, f->len);
+	if (rc == TG_OK && r->grow != NULL && strncmp(name, r->grow, strlen(r->grow)) == 0)
+		rc = grow(out, r->grow_by);
+	return rc == TG_OK ? TG_OK : tg_error_set(err, rc, "%s: more than %zu bytes", name, max);
+}
+
+static tg_notary_trust tofu_trust(const char *state_dir)
+{
+	tg_notary_trust t;
+	tg_error err;
+	assert_int_equal(tg_notary_trust_load(&t, "acme", NULL, 0, NULL, true, state_dir, &err), 0);
+	return t;
+}
+
+static int lookup_at(struct repo *r, const tg_notary_trust *t, const char *tag, time_t now,
+                     tg_notary_target *out, tg_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	return tg_notary_lookup_tag(t, repo_fetch, r, GUN, tag, now, out, err);
+}
+
+static int lookup(struct repo *r, const tg_notary_trust *t, const char *tag, tg_notary_target *out,
+                  tg_error *err)
+{
+	return lookup_at(r, t, tag, r->now, out, err);
+}
+
+#define expect_found(rc, err)                                                                \
+	do {                                                                                     \
+		if ((rc) != 0)                                                                       \
+			fail_msg("lookup failed: %s (%s)", (err).msg, tg_code_name(rc));                 \
+	} while (0)
+
+#define expect_refused(rc, err, code, needle)                                                \
+	do {                                                                                     \
+		if ((rc) != (code))                                                                  \
+			fail_msg("expected %s, got %s: %s", tg_code_name(code), tg_code_name(rc),       \
+			         (err).msg);                                                            \
+		assert_contains((err).msg, needle);                                                  \
+	} while (0)
+
+/* A tofu trust over a fresh state directory; tear down with state_end. */
+struct state_env {
+	char dir[64];
+	tg_notary_trust trust;
+};
+
+static void state_begin(struct state_env *s)
+{
+	snprintf(s->dir, sizeof(s->dir), "/tmp/tg-notary-attacks-XXXXXX");
+	assert_non_null(mkdtemp(s->dir));
+	s->trust = tofu_trust(s->dir);
+}
+
+static void state_end(struct state_env *s)
+{
+	char cmd[128];
+	tg_notary_trust_clear(&s->trust);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static long long state_version(const struct state_env *s, int role)
+{
+	tg_notary_state st;
+	tg_error err;
+	assert_int_equal(tg_notary_state_read(s->dir, "acme", GUN, &st, &err), 0);
+	long long v = st.versions[role];
+	tg_notary_state_free(&st);
+	return v;
+}
+
+/* ---- positive controls ----------------------------------------------------- */
+
+/* Our key IDs are the ones trustcache computes. */
+static void expect_key_id(const struct key *k)
+{
+	tg_tuf_key *parsed = NULL;
+	tg_error err;
+	if (tg_tuf_key_parse(k->obj, &parsed, &err) != 0)
+		fail_msg("generated key does not parse: %s", err.msg);
+	assert_string_equal(tg_tuf_key_id(parsed), k->id);
+	tg_tuf_key_free(parsed);
+}
+
+static void test_clean_repository(void **state)
+{
+	struct repo r;
+	repo_init(&r);
+	repo_publish(&r);
+	expect_key_id(r.role_keys[TG_NR_ROOT][0]);
+	expect_key_id(r.role_keys[TG_NR_TARGETS][0]);
+	tg_notary_trust t = tofu_trust(NULL);
+	tg_notary_target target;
+	tg_error err;
+	char want[80];
+	int rc = lookup(&r, &t, "latest", &target, &err);
+	expect_found(rc, err);
+	digest_of("targets", "latest", want);
+	assert_string_equal(target.digest, want);
+	assert_string_equal(target.role, "targets");
+	assert_string_equal(target.tag, "latest");
+	rc = lookup(&r, &t, "v1", &target, &err); /* delegated */
+	expect_found(rc, err);
+	digest_of("targets/releases", "v1", want);
+	assert_string_equal(target.digest, want);
+	assert_string_equal(target.role, "targets/releases");
+	rc = tg_notary_lookup_digest(&t, repo_fetch, &r, GUN, want, r.now, &target, &err);
+	expect_found(rc, err);
+	assert_string_equal(target.tag, "v1");
+	rc = lookup(&r, &t, "nosuchtag", &target, &err);
+	expect_refused(rc, err, TG_ENOTFOUND, "tag \"nosuchtag\" is not signed in the trust data of " GUN);
+	assert_true(r.max_seen <= TG_TUF_DOC_MAX);
+	tg_notary_trust_clear(&t);
+	repo_free(&r);
+}
+
+/* ---- 1. arbitrary target ---------------------------------------------------- */
+
+static void point_latest_elsewhere(struct repo *r, json_t *signed_obj)
+{
+	json_t *latest = json_object_get(json_object_get(signed_obj, "targets"), "latest");
+	json_object_set_new(latest, "length", json_integer(999));
+}
+
+static void test_targets_changed_after_signing(void **state)
+{
+	struct repo r;
+	repo_init(&r);
+	r.after_sign[TG_NR_TARGETS] = point_latest_elsewhere; /* snapshot hashes the changed bytes */
+	repo_publish(&r);
+	tg_notary_trust t = tofu_trust(NULL);
+	tg_notary_target target;
+	tg_error err;
+	int rc = lookup(&r, &t, "latest", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "targets: only 0 of 1 required signatures valid");
+	assert_contains(err.msg, "ecdsa signature does not verify");
+	tg_notary_trust_clear(&t);
+	repo_free(&r);
+}
+
+static void test_targets_signed_by_other_key(void **state)
+{
+	struct repo r;
+	repo_init(&r);
+	r.signers[TG_NR_TARGETS][0] = repo_key(&r);
+	repo_publish(&r);
+	tg_notary_trust t = tofu_trust(NULL);
+	tg_notary_target target;
+	tg_error err;
+	int rc = lookup(&r, &t, "latest", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "targets: only 0 of 1 required signatures valid "
+	                                   "(no signature is by a key of the role)");
+	/* a key of the repository, but of another role */
+	r.signers[TG_NR_TARGETS][0] = r.role_keys[TG_NR_SNAPSHOT][0];
+	repo_publish(&r);
+	rc = lookup(&r, &t, "latest", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "targets: only 0 of 1 required signatures valid");
+	tg_notary_trust_clear(&t);
+	repo_free(&r);
+}
+
+/* ---- 2. rollback ------------------------------------------------------------ */
+
+static void test_rollback(void **state)
+{
+	static const int roles[] = {TG_NR_TIMESTAMP, TG_NR_SNAPSHOT, TG_NR_TARGETS, TG_NR_RELEASES};
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		struct repo r;
+		struct state_env s;
+		tg_notary_target target;
+		tg_error err;
+		char want[256];
+		repo_init(&r);
+		state_begin(&s);
+		for (int j = TG_NR_TIMESTAMP; j < TG_NR_COUNT; j++)
+			r.version[j] = 2;
+		repo_publish(&r);
+		int rc = lookup(&r, &s.trust, "latest", &target, &err);
+		expect_found(rc, err);
+		r.version[roles[i]] = 1; /* older, validly signed */
+		repo_publish(&r);
+		rc = lookup(&r, &s.trust, "latest", &target, &err);
+		snprintf(want, sizeof(want), "offers %s version 1 of " GUN ", but this host has already "
+		         "seen version 2 (rollback refused)", tg_notary_role_name(roles[i]));
+		expect_refused(rc, err, TG_EINVAL, want);
+		assert_int_equal(state_version(&s, roles[i]), 2);
+		state_end(&s);
+		repo_free(&r);
+	}
+}
+
+/* ---- 3. freeze --------------------------------------------------------------- */
+
+static void test_freeze(void **state)
+{
+	for (int i = TG_NR_ROOT; i < TG_NR_COUNT; i++) {
+		struct repo r;
+		tg_notary_target target;
+		tg_error err;
+		char want[128];
+		repo_init(&r);
+		r.expires[i] = PAST;
+		repo_publish(&r);
+		tg_notary_trust t = tofu_trust(NULL);
+		int rc = lookup(&r, &t, "v1", &target, &err);
+		snprintf(want, sizeof(want), "%s.json expired on " PAST, tg_notary_role_name(i));
+		expect_refused(rc, err, TG_EINVAL, want);
+		tg_notary_trust_clear(&t);
+		repo_free(&r);
+	}
+}
+
+/* ---- 4. mix-and-match -------------------------------------------------------- */
+
+/* Version 2 of the repository, but role's file served with its version 1
+ * bytes (same length, validly signed then) under the name snapshot lists. */
+static void test_mix_and_match(void **state)
+{
+	static const int roles[] = {TG_NR_SNAPSHOT, TG_NR_TARGETS, TG_NR_RELEASES};
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		struct repo r;
+		tg_notary_target target;
+		tg_error err;
+		char name[320], want[400];
+		repo_init(&r);
+		repo_publish(&r);
+		size_t old_len = r.len[roles[i]];
+		char *old = strdup(r.bytes[roles[i]]);
+		for (int j = TG_NR_TIMESTAMP; j < TG_NR_COUNT; j++)
+			r.version[j] = 2;
+		repo_publish(&r);
+		assert_int_equal(r.len[roles[i]], old_len);
+		served_name(&r, roles[i], name, sizeof(name));
+		serve(&r, name, old, old_len);
+		tg_notary_trust t = tofu_trust(NULL);
+		int rc = lookup(&r, &t, "v1", &target, &err);
+		snprintf(want, sizeof(want), "%s sha256 mismatch", name);
+		expect_refused(rc, err, TG_EINVAL, want);
+		tg_notary_trust_clear(&t);
+		free(old);
+		repo_free(&r);
+	}
+}
+
+/* ---- 5. wrong keys, thresholds ---------------------------------------------- */
+
+static void test_targets_threshold(void **state)
+{
+	struct repo r;
+	repo_init(&r);
+	struct key *second = repo_key(&r);
+	r.role_keys[TG_NR_TARGETS][1] = second;
+	r.n_role_keys[TG_NR_TARGETS] = 2;
+	r.threshold[TG_NR_TARGETS] = 2;
+	repo_publish(&r); /* signed by the first key only */
+	tg_notary_trust t = tofu_trust(NULL);
+	tg_notary_target target;
+	tg_error err;
+	int rc = lookup(&r, &t, "latest", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "targets: only 1 of 2 required signatures valid");
+	/* the same key twice counts once */
+	r.signers[TG_NR_TARGETS][1] = r.signers[TG_NR_TARGETS][0];
+	r.n_signers[TG_NR_TARGETS] = 2;
+	repo_publish(&r);
+	rc = lookup(&r, &t, "latest", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "targets: only 1 of 2 required signatures valid");
+	/* both keys: accepted */
+	r.signers[TG_NR_TARGETS][1] = second;
+	repo_publish(&r);
+	rc = lookup(&r, &t, "latest", &target, &err);
+	expect_found(rc, err);
+	tg_notary_trust_clear(&t);
+	repo_free(&r);
+}
+
+static void test_unknown_key_only(void **state)
+{
+	struct repo r;
+	repo_init(&r);
+	r.signers[TG_NR_TIMESTAMP][0] = repo_key(&r);
+	repo_publish(&r);
+	tg_notary_trust t = tofu_trust(NULL);
+	tg_notary_target target;
+	tg_error err;
+	int rc = lookup(&r, &t, "latest", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "timestamp: only 0 of 1 required signatures valid "
+	                                   "(no signature is by a key of the role)");
+	/* a root signed by a key it does not list is not even trusted on first use */
+	r.signers[TG_NR_TIMESTAMP][0] = r.role_keys[TG_NR_TIMESTAMP][0];
+	r.signers[TG_NR_ROOT][0] = repo_key(&r);
+	repo_publish(&r);
+	rc = lookup(&r, &t, "latest", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "root: only 0 of 1 required signatures valid");
+	tg_notary_trust_clear(&t);
+	repo_free(&r);
+}
+
+/* ---- 6. endless data ---------------------------------------------------------- */
+
+static void test_endless_data(void **state)
+{
+	struct repo r;
+	repo_init(&r);
+	repo_publish(&r);
+	tg_notary_trust t = tofu_trust(NULL);
+	tg_notary_target target;
+	tg_error err;
+	/* one byte more than snapshot declares */
+	r.grow = "targets.";
+	r.grow_by = 1;
+	int rc = lookup(&r, &t, "latest", &target, &err);
+	expect_refused(rc, err, TG_ETOOBIG, "more than");
+	assert_contains(err.msg, "targets.");
+	/* a timestamp of 2 MiB: the client must bound it (Notary: 1 MiB) */
+	r.grow = "timestamp.json";
+	r.grow_by = 2 * 1024 * 1024;
+	r.max_seen = 0;
+	rc = lookup(&r, &t, "latest", &target, &err);
+	expect_refused(rc, err, TG_ETOOBIG, "timestamp.json: more than");
+	tg_notary_trust_clear(&t);
+	repo_free(&r);
+}
+
+static void declare_huge_targets(struct repo *r, json_t *signed_obj)
+{
+	json_t *meta = json_object_get(json_object_get(signed_obj, "meta"), "targets");
+	json_object_set_new(meta, "length", json_integer(1LL << 40));
+}
+
+/* A snapshot (whose key the Notary server usually holds) declaring a 1 TiB
+ * targets file: the client must not let the fetcher read more than its own
+ * cap for a document (TG_TUF_DOC_MAX), whatever the declared length. */
+static void test_declared_length_is_capped(void **state)
+{
+	struct repo r;
+	repo_init(&r);
+	r.before_sign[TG_NR_SNAPSHOT] = declare_huge_targets;
+	repo_publish(&r);
+	tg_notary_trust t = tofu_trust(NULL);
+	tg_notary_target target;
+	tg_error err;
+	int rc = lookup(&r, &t, "latest", &target, &err);
+	assert_int_not_equal(rc, 0);
+	assert_int_not_equal(rc, TG_ENOTFOUND);
+	if (r.max_seen > TG_TUF_DOC_MAX)
+		fail_msg("the fetcher was allowed %zu bytes for one document (cap %d): a server can "
+		         "make the client buffer up to the length its snapshot declares", r.max_seen,
+		         TG_TUF_DOC_MAX);
+	tg_notary_trust_clear(&t);
+	repo_free(&r);
+}
+
+static void test_timestamp_not_json(void **state)
+{
+	struct repo r;
+	repo_init(&r);
+	repo_publish(&r);
+	serve(&r, "timestamp.json", "{\"signed\": [", 12);
+	tg_notary_trust t = tofu_trust(NULL);
+	tg_notary_target target;
+	tg_error err;
+	int rc = lookup(&r, &t, "latest", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "timestamp.json is not valid JSON");
+	tg_notary_trust_clear(&t);
+	repo_free(&r);
+}
+
+/* ---- 7. malicious delegation ------------------------------------------------- */
+
+static void test_delegation_outside_its_paths(void **state)
+{
+	struct repo r;
+	repo_init(&r);
+	r.paths[0] = "safe/";
+	r.tags[TG_NR_RELEASES][0] = "evil";
+	r.tags[TG_NR_RELEASES][1] = "safe/ok";
+	repo_publish(&r);
+	tg_notary_trust t = tofu_trust(NULL);
+	tg_notary_target target;
+	tg_error err;
+	char evil[80], want[80];
+	int rc = lookup(&r, &t, "safe/ok", &target, &err); /* within its paths: used */
+	expect_found(rc, err);
+	assert_string_equal(target.role, "targets/releases");
+	rc = lookup(&r, &t, "evil", &target, &err);
+	expect_refused(rc, err, TG_ENOTFOUND, "tag \"evil\" is not signed in the trust data of " GUN);
+	digest_of("targets/releases", "evil", evil);
+	rc = tg_notary_lookup_digest(&t, repo_fetch, &r, GUN, evil, r.now, &target, &err);
+	expect_refused(rc, err, TG_ENOTFOUND, "is not signed in the trust data of " GUN);
+	/* targets also signs "evil": its own digest is the answer */
+	r.tags[TG_NR_TARGETS][1] = "evil";
+	repo_publish(&r);
+	rc = lookup(&r, &t, "evil", &target, &err);
+	expect_found(rc, err);
+	digest_of("targets", "evil", want);
+	assert_string_equal(target.digest, want);
+	assert_string_equal(target.role, "targets");
+	tg_notary_trust_clear(&t);
+	repo_free(&r);
+}
+
+static void test_delegation_signed_by_unlisted_key(void **state)
+{
+	struct repo r;
+	repo_init(&r);
+	r.signers[TG_NR_RELEASES][0] = r.role_keys[TG_NR_TARGETS][0]; /* the parent's key */
+	repo_publish(&r);
+	tg_notary_trust t = tofu_trust(NULL);
+	tg_notary_target target;
+	tg_error err;
+	int rc = lookup(&r, &t, "v1", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "targets/releases: only 0 of 1 required signatures valid");
+	r.signers[TG_NR_RELEASES][0] = repo_key(&r);
+	repo_publish(&r);
+	rc = lookup(&r, &t, "v1", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "targets/releases: only 0 of 1 required signatures valid");
+	tg_notary_trust_clear(&t);
+	repo_free(&r);
+}
+
+/* ---- 8. root rotation --------------------------------------------------------- */
+
+/* The root role becomes listed with next and signed by signers. */
+static void rotate_to(struct repo *r, long long version, struct key *next, struct key *signer_a,
+                      struct key *signer_b)
+{
+	r->version[TG_NR_ROOT] = version;
+	r->role_keys[TG_NR_ROOT][0] = next;
+	r->signers[TG_NR_ROOT][0] = signer_a;
+	r->signers[TG_NR_ROOT][1] = signer_b;
+	r->n_signers[TG_NR_ROOT] = signer_b ? 2 : 1;
+	repo_publish(r);
+}
+
+static struct key *new_root_key(struct repo *r)
+{
+	return repo_cert_key(r, r->now - DAY, r->now + 365 * DAY);
+}
+
+/* A first lookup under tofu with state: the host now trusts root v1. */
+static struct key *trust_first_root(struct repo *r, struct state_env *s)
+{
+	tg_notary_target target;
+	tg_error err;
+	repo_init(r);
+	state_begin(s);
+	repo_publish(r);
+	int rc = lookup(r, &s->trust, "latest", &target, &err);
+	expect_found(rc, err);
+	assert_int_equal(state_version(s, TG_NR_ROOT), 1);
+	return r->role_keys[TG_NR_ROOT][0];
+}
+
+static void test_root_rotation_valid(void **state)
+{
+	struct repo r;
+	struct state_env s;
+	tg_notary_target target;
+	tg_error err;
+	struct key *k1 = trust_first_root(&r, &s), *k2 = new_root_key(&r);
+	rotate_to(&r, 2, k2, k1, k2);
+	int rc = lookup(&r, &s.trust, "latest", &target, &err);
+	expect_found(rc, err);
+	assert_int_equal(state_version(&s, TG_NR_ROOT), 2);
+	/* the old root again, validly signed by k1: no going back */
+	rotate_to(&r, 1, k1, k1, NULL);
+	rc = lookup(&r, &s.trust, "latest", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "the root of trust of " GUN " changed without a rotation "
+	                                   "(version 1, this host trusts version 2)");
+	/* v3 signed by k2 and k3, not k1: valid only because v2 is now trusted */
+	struct key *k3 = new_root_key(&r);
+	rotate_to(&r, 3, k3, k2, k3);
+	rc = lookup(&r, &s.trust, "latest", &target, &err);
+	expect_found(rc, err);
+	assert_int_equal(state_version(&s, TG_NR_ROOT), 3);
+	state_end(&s);
+	repo_free(&r);
+}
+
+static void test_root_rotation_new_key_only(void **state)
+{
+	struct repo r;
+	struct state_env s;
+	tg_notary_target target;
+	tg_error err;
+	trust_first_root(&r, &s);
+	struct key *k2 = new_root_key(&r);
+	rotate_to(&r, 2, k2, k2, NULL);
+	int rc = lookup(&r, &s.trust, "latest", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "the root of trust of " GUN " changed to version 2 "
+	                                   "without a valid rotation");
+	assert_int_equal(state_version(&s, TG_NR_ROOT), 1);
+	state_end(&s);
+	repo_free(&r);
+}
+
+static void test_root_same_version_other_key(void **state)
+{
+	struct repo r;
+	struct state_env s;
+	tg_notary_target target;
+	tg_error err;
+	trust_first_root(&r, &s);
+	struct key *other = new_root_key(&r);
+	rotate_to(&r, 1, other, other, NULL);
+	int rc = lookup(&r, &s.trust, "latest", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "the root of trust of " GUN " changed without a rotation "
+	                                   "(version 1, this host trusts version 1)");
+	state_end(&s);
+	repo_free(&r);
+}
+
+/* v3 served, 2.root.json missing: the chain from v1 cannot be checked.
+ * That is a failure to verify, not "no trust data" (TG_ENOTFOUND would be
+ * reported upward as "not signed"). */
+static void test_root_rotation_skipped(void **state)
+{
+	struct repo r;
+	struct state_env s;
+	tg_notary_target target;
+	tg_error err;
+	struct key *k1 = trust_first_root(&r, &s), *k2 = new_root_key(&r), *k3 = new_root_key(&r);
+	rotate_to(&r, 2, k2, k1, k2);
+	rotate_to(&r, 3, k3, k2, k3);
+	/* an intermediate signed only by its own key does not bridge */
+	rotate_to(&r, 2, k2, k2, NULL);
+	rotate_to(&r, 3, k3, k2, k3);
+	int rc = lookup(&r, &s.trust, "latest", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "changed to version 2 without a valid rotation");
+	unserve(&r, "2.root.json");
+	rc = lookup(&r, &s.trust, "latest", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "root rotation of " GUN " to version 2");
+	assert_int_equal(state_version(&s, TG_NR_ROOT), 1);
+	state_end(&s);
+	repo_free(&r);
+}
+
+/* A rotation to a root whose certificate has expired: Notary refuses
+ * expired root certificates on every root it loads, and notary.c says
+ * "Root certificates must be valid now". */
+static void test_root_rotation_to_expired_certificate(void **state)
+{
+	struct repo r;
+	struct state_env s;
+	tg_notary_target target;
+	tg_error err;
+	struct key *k1 = trust_first_root(&r, &s);
+	struct key *k2 = repo_cert_key(&r, r.now - 10 * DAY, r.now - DAY);
+	rotate_to(&r, 2, k2, k1, k2);
+	int rc = lookup(&r, &s.trust, "latest", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "the root certificate of " GUN " is outside its validity "
+	                                   "period");
+	state_end(&s);
+	repo_free(&r);
+}
+
+/* The trusted root's certificate expires (documents do not): refused. */
+static void test_trusted_root_certificate_expires(void **state)
+{
+	struct repo r;
+	struct state_env s;
+	tg_notary_target target;
+	tg_error err;
+	trust_first_root(&r, &s);
+	int rc = lookup_at(&r, &s.trust, "latest", r.now + 400 * DAY, &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "the root certificate of " GUN " is outside its validity "
+	                                   "period");
+	state_end(&s);
+	repo_free(&r);
+}
+
+/* ---- 9. pinning ----------------------------------------------------------------- */
+
+static tg_notary_trust pinned_trust(EVP_PKEY **keys, size_t n)
+{
+	static char name[] = "acme";
+	tg_notary_trust t = {.name = name, .pinned_keys = keys, .n_pinned_keys = n, .tofu = true};
+	return t;
+}
+
+static void test_pinned_root_key(void **state)
+{
+	struct repo r;
+	repo_init(&r);
+	repo_publish(&r);
+	tg_notary_target target;
+	tg_error err;
+	EVP_PKEY *good[] = {r.role_keys[TG_NR_ROOT][0]->pkey};
+	tg_notary_trust t = pinned_trust(good, 1);
+	int rc = lookup(&r, &t, "latest", &target, &err);
+	expect_found(rc, err);
+	EVP_PKEY *other[] = {repo_key(&r)->pkey};
+	t = pinned_trust(other, 1); /* tofu is true too: a pin overrides it */
+	rc = lookup(&r, &t, "latest", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "the root of trust of " GUN " is not signed by a key "
+	                                   "pinned in trust root \"acme\"");
+	repo_free(&r);
+}
+
+/* The pinned key is public: a server can list it in a root it signs with
+ * its own key (threshold 1). The pin must be a key that signed the root. */
+static void test_pinned_key_listed_but_not_signing(void **state)
+{
+	struct repo r;
+	repo_init(&r);
+	struct key *pinned = r.role_keys[TG_NR_ROOT][0], *attacker = new_root_key(&r);
+	r.role_keys[TG_NR_ROOT][1] = attacker;
+	r.n_role_keys[TG_NR_ROOT] = 2;
+	r.signers[TG_NR_ROOT][0] = attacker;
+	repo_publish(&r);
+	tg_notary_target target;
+	tg_error err;
+	EVP_PKEY *pins[] = {pinned->pkey};
+	tg_notary_trust t = pinned_trust(pins, 1);
+	int rc = lookup(&r, &t, "latest", &target, &err);
+	expect_refused(rc, err, TG_EINVAL, "is not signed by a key pinned in trust root \"acme\"");
+	repo_free(&r);
+}
+
+/* ---- root certificate validity ----------------------------------------------- */
+
+static void test_root_certificate_validity(void **state)
+{
+	static const struct {
+		long long from, to; /* days from now */
+	} windows[] = {{-10, -1}, {1, 10}};
+	for (size_t i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
+		struct repo r;
+		tg_notary_target target;
+		tg_error err;
+		memset(&r, 0, sizeof(r));
+		r.now = time(NULL);
+		repo_init_with_root(&r, repo_cert_key(&r, r.now + windows[i].from * DAY,
+		                                      r.now + windows[i].to * DAY));
+		repo_publish(&r);
+		tg_notary_trust t = tofu_trust(NULL);
+		int rc = lookup(&r, &t, "latest", &target, &err);
+		expect_refused(rc, err, TG_EINVAL, "the root certificate of " GUN " is outside its "
+		                                   "validity period");
+		tg_notary_trust_clear(&t);
+		repo_free(&r);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_clean_repository),
+		cmocka_unit_test(test_targets_changed_after_signing),
+		cmocka_unit_test(test_targets_signed_by_other_key),
+		cmocka_unit_test(test_rollback),
+		cmocka_unit_test(test_freeze),
+		cmocka_unit_test(test_mix_and_match),
+		cmocka_unit_test(test_targets_threshold),
+		cmocka_unit_test(test_unknown_key_only),
+		cmocka_unit_test(test_endless_data),
+		cmocka_unit_test(test_declared_length_is_capped),
+		cmocka_unit_test(test_timestamp_not_json),
+		cmocka_unit_test(test_delegation_outside_its_paths),
+		cmocka_unit_test(test_delegation_signed_by_unlisted_key),
+		cmocka_unit_test(test_root_rotation_valid),
+		cmocka_unit_test(test_root_rotation_new_key_only),
+		cmocka_unit_test(test_root_same_version_other_key),
+		cmocka_unit_test(test_root_rotation_skipped),
+		cmocka_unit_test(test_root_rotation_to_expired_certificate),
+		cmocka_unit_test(test_trusted_root_certificate_expires),
+		cmocka_unit_test(test_pinned_root_key),
+		cmocka_unit_test(test_pinned_key_listed_but_not_signing),
+		cmocka_unit_test(test_root_certificate_validity),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
