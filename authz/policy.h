@@ -76,6 +76,8 @@ typedef struct tg_trust_root {
 	char *root_ca;       /* PEM file of a CA that issues root certificates, or NULL */
 	bool tofu;           /* trust a repository's first root, then hold it to rotations */
 	unsigned timeout_ms; /* one lookup, all fetches included */
+	char *credentials;   /* JSON file {"username","password"} for the server's token
+	                        service, readable by root only; NULL: anonymous */
 } tg_trust_root;
 
 /* How to reach a registry (for the digest it serves for a tag). */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "authz/policy_internal.h"
@@ -18,7 +19,8 @@
 #define TIMEOUT_DEFAULT_MS 5000
 
 static const char *const trust_root_keys[] = {"type", "server", "server_ca", "root_keys",
-                                              "root_ca", "tofu", "timeout_ms", "comment"};
+                                              "root_ca", "tofu", "timeout_ms", "credentials",
+                                              "comment"};
 
 static bool known_key(const char *key, const char *const *keys, size_t n)
 {
@@ -49,6 +51,18 @@ static int url_field(struct ctx *c, json_t *v, const char *what, char **out)
 	return *out ? TG_OK : tg_error_set(c->err, TG_ENOMEM, "out of memory");
 }
 
+/* A secret may be read by root only: a file others can read (or write) is
+ * refused, so a leaked password is not the policy's doing. */
+static int secret_file(struct ctx *c, json_t *v, const char *what, char **out)
+{
+	int rc = readable_file(c, v, what, out);
+	struct stat sb;
+	if (rc == TG_OK && (stat(*out, &sb) != 0 || sb.st_uid != 0 || (sb.st_mode & 077) != 0))
+		rc = tg_pv_fail(c, "%s \"%s\" must belong to root and be readable by root only "
+		                   "(chown root %s; chmod 600 %s)", what, *out, *out, *out);
+	return rc;
+}
+
 /* One member of a trust root object. */
 static int load_trust_root_field(struct ctx *c, const char *key, json_t *v, tg_trust_root *r)
 {
@@ -64,6 +78,8 @@ static int load_trust_root_field(struct ctx *c, const char *key, json_t *v, tg_t
 		return readable_file(c, v, "\"server_ca\"", &r->server_ca);
 	if (strcmp(key, "root_ca") == 0)
 		return readable_file(c, v, "\"root_ca\"", &r->root_ca);
+	if (strcmp(key, "credentials") == 0)
+		return secret_file(c, v, "\"credentials\"", &r->credentials);
 	if (strcmp(key, "tofu") == 0) {
 		if (!json_is_boolean(v))
 			return tg_pv_fail(c, "\"tofu\" must be true or false");
@@ -104,7 +120,7 @@ static int load_trust_root(struct ctx *c, const char *name, json_t *obj, tg_trus
 		tg_pv_push_key(c, key);
 		if (!known_key(key, trust_root_keys, sizeof(trust_root_keys) / sizeof(trust_root_keys[0])))
 			return tg_pv_fail(c, "unknown trust root key \"%s\" (known: type, server, server_ca, "
-			                     "root_keys, root_ca, tofu, timeout_ms, comment)", key);
+			                     "root_keys, root_ca, tofu, timeout_ms, credentials, comment)", key);
 		int rc = load_trust_root_field(c, key, v, r);
 		if (rc != TG_OK)
 			return rc;
@@ -220,6 +236,7 @@ void tg_pv_free_trust(tg_policy *p)
 		free(r->server);
 		free(r->server_ca);
 		free(r->root_ca);
+		free(r->credentials);
 		tg_pv_free_strings(r->root_keys, r->n_root_keys);
 	}
 	free(p->trust_roots);

@@ -7,16 +7,51 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+#include <openssl/crypto.h>
+
 #include "trustcache/docker.h"
 #include "trustcache/http.h"
 #include "trustcache/notary.h"
 #include "trustcache/registry.h"
 
-/* The fetch context of one lookup: where, and until when. */
+/* Credentials for a Notary server's token service, wiped after use. */
+struct credentials {
+	bool set;
+	char username[256];
+	char password[512];
+};
+
+/* The fetch context of one lookup: where, as whom, and until when. */
 struct fetch_ctx {
 	const tg_trust_root *root;
 	struct timespec deadline;
+	struct credentials cred;
 };
+
+/* Read {"username": ..., "password": ...} from the trust root's root-only
+ * file (the policy checked its owner and mode when it loaded). */
+static int load_credentials(const char *path, struct credentials *out, tg_error *err)
+{
+	json_error_t jerr;
+	json_t *obj = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	const char *user = json_string_value(json_object_get(obj, "username"));
+	const char *pass = json_string_value(json_object_get(obj, "password"));
+	int rc = TG_OK;
+	if (user == NULL || pass == NULL || strlen(user) >= sizeof(out->username) ||
+	    strlen(pass) >= sizeof(out->password))
+		rc = tg_error_set(err, TG_EINVAL, "credentials file %s needs {\"username\": ..., "
+		                  "\"password\": ...}", path);
+	else {
+		strcpy(out->username, user);
+		strcpy(out->password, pass);
+		out->set = true;
+	}
+	if (pass != NULL) /* jansson's copy of the password */
+		OPENSSL_cleanse((void *)pass, strlen(pass));
+	json_decref(obj);
+	return rc;
+}
 
 static long remaining_ms(const struct timespec *deadline)
 {
@@ -38,7 +73,9 @@ static int notary_fetch(void *ctx, const char *gun, const char *name, size_t max
 	if (snprintf(url, sizeof(url), "%s/v2/%s/_trust/tuf/%s", fc->root->server, gun, name) >=
 	    (int)sizeof(url))
 		return tg_error_set(err, TG_ETOOBIG, "Notary URL too long");
-	tg_http_options opt = {.ca_file = fc->root->server_ca, .deadline_ms = ms, .max_body = max};
+	tg_http_options opt = {.ca_file = fc->root->server_ca, .deadline_ms = ms, .max_body = max,
+	                       .username = fc->cred.set ? fc->cred.username : NULL,
+	                       .password = fc->cred.set ? fc->cred.password : NULL};
 	tg_http_response resp;
 	int rc = tg_http_get(url, &opt, &resp, err);
 	if (rc != TG_OK)
@@ -217,7 +254,12 @@ static void look_up_one(const tg_policy *policy, const tg_trust_root *root, cons
 		set_fact(f, TG_SIG_FAILED, "trust root \"%s\" cannot be loaded: %s", root->name, err.msg);
 		return;
 	}
-	struct fetch_ctx fc = {root, {0, 0}};
+	struct fetch_ctx fc = {root, {0, 0}, {0}};
+	if (root->credentials != NULL && load_credentials(root->credentials, &fc.cred, &err) != TG_OK) {
+		set_fact(f, TG_SIG_FAILED, "%s", err.msg);
+		tg_notary_trust_clear(&trust);
+		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &fc.deadline);
 	fc.deadline.tv_sec += root->timeout_ms / 1000;
 	fc.deadline.tv_nsec += (long)(root->timeout_ms % 1000) * 1000000L;
@@ -232,6 +274,7 @@ static void look_up_one(const tg_policy *policy, const tg_trust_root *root, cons
 		check_local_image(policy, &trust, &fc, gun, op, &ref, docker_socket, f);
 	else
 		check_by_tag(policy, &trust, &fc, gun, op, &ref, f);
+	OPENSSL_cleanse(&fc.cred, sizeof(fc.cred));
 	tg_notary_trust_clear(&trust);
 }
 

@@ -189,6 +189,8 @@ struct repo {
 	const char *expires[TG_NR_COUNT];
 	const char *tags[TG_NR_COUNT][MAX_TAGS]; /* targets and releases; NULL-ended */
 	bool delegate;                           /* targets delegates targets/releases */
+	bool root_changed; /* re-sign root on the next publish (ECDSA is randomized:
+	                    * new bytes at the same version are a different root) */
 	const char *paths[2];                    /* of the delegation; NULL-ended */
 	tweak_fn before_sign[TG_NR_COUNT], after_sign[TG_NR_COUNT];
 	char *bytes[TG_NR_COUNT]; /* last published, as served */
@@ -457,10 +459,13 @@ static void publish_root(struct repo *r)
 	serve(r, name, r->bytes[TG_NR_ROOT], r->len[TG_NR_ROOT]);
 }
 
-/* Build and serve every document, children first so parents can hash them. */
+/* Build and serve every document, children first so parents can hash them.
+ * Root keeps its bytes unless it was changed, as on a real server. */
 static void repo_publish(struct repo *r)
 {
-	publish_root(r);
+	if (r->bytes[TG_NR_ROOT] == NULL || r->root_changed)
+		publish_root(r);
+	r->root_changed = false;
 	if (r->delegate)
 		publish_doc(r, TG_NR_RELEASES, targets_signed(r, TG_NR_RELEASES));
 	publish_doc(r, TG_NR_TARGETS, targets_signed(r, TG_NR_TARGETS));
@@ -779,6 +784,7 @@ static void test_unknown_key_only(void **state)
 	/* a root signed by a key it does not list is not even trusted on first use */
 	r.signers[TG_NR_TIMESTAMP][0] = r.role_keys[TG_NR_TIMESTAMP][0];
 	r.signers[TG_NR_ROOT][0] = repo_key(&r);
+	r.root_changed = true;
 	repo_publish(&r);
 	rc = lookup(&r, &t, "latest", &target, &err);
 	expect_refused(rc, err, TG_EINVAL, "root: only 0 of 1 required signatures valid");
@@ -856,6 +862,30 @@ static void test_timestamp_not_json(void **state)
 	repo_free(&r);
 }
 
+/* A file its parent lists is missing (HTTP 404): the trust data cannot be
+ * verified, which is not "valid but unsigned" (TG_ENOTFOUND, reported
+ * upward as TG_SIG_NOT_SIGNED). */
+static void test_listed_file_missing(void **state)
+{
+	static const int roles[] = {TG_NR_SNAPSHOT, TG_NR_TARGETS, TG_NR_RELEASES};
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		struct repo r;
+		tg_notary_target target;
+		tg_error err;
+		char name[320];
+		repo_init(&r);
+		repo_publish(&r);
+		served_name(&r, roles[i], name, sizeof(name));
+		unserve(&r, name);
+		tg_notary_trust t = tofu_trust(NULL);
+		int rc = lookup(&r, &t, "latest", &target, &err);
+		if (rc == 0 || rc == TG_ENOTFOUND)
+			fail_msg("%s missing: got %s (%s)", name, tg_code_name(rc), err.msg);
+		tg_notary_trust_clear(&t);
+		repo_free(&r);
+	}
+}
+
 /* ---- 7. malicious delegation ------------------------------------------------- */
 
 static void test_delegation_outside_its_paths(void **state)
@@ -920,6 +950,7 @@ static void rotate_to(struct repo *r, long long version, struct key *next, struc
 	r->signers[TG_NR_ROOT][0] = signer_a;
 	r->signers[TG_NR_ROOT][1] = signer_b;
 	r->n_signers[TG_NR_ROOT] = signer_b ? 2 : 1;
+	r->root_changed = true;
 	repo_publish(r);
 }
 
@@ -1147,6 +1178,7 @@ int main(void)
 		cmocka_unit_test(test_endless_data),
 		cmocka_unit_test(test_declared_length_is_capped),
 		cmocka_unit_test(test_timestamp_not_json),
+		cmocka_unit_test(test_listed_file_missing),
 		cmocka_unit_test(test_delegation_outside_its_paths),
 		cmocka_unit_test(test_delegation_signed_by_unlisted_key),
 		cmocka_unit_test(test_root_rotation_valid),

@@ -1,6 +1,9 @@
 /* Unit tests for authz/policy: loading, validation with positions, matching. */
 #include "tg_test.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "authz/policy.h"
 
 static tg_policy *parse_ok(const char *text)
@@ -220,6 +223,32 @@ static void test_trust_roots_and_registries(void **state)
 	tg_policy_free(p);
 }
 
+/* Credentials must belong to root and be readable by root only. */
+static void test_credentials_file_mode(void **state)
+{
+	char path[64], text[512];
+	snprintf(path, sizeof(path), "/tmp/tg-cred-%d.json", (int)getpid());
+	FILE *f = fopen(path, "w");
+	fputs("{\"username\": \"u\", \"password\": \"p\"}", f);
+	fclose(f);
+	snprintf(text, sizeof(text),
+	         "{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": "
+	         "\"https://x\", \"tofu\": true, \"credentials\": \"%s\"}}}", path);
+	tg_policy *p = NULL;
+	tg_error err;
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(tg_policy_parse(text, strlen(text), "t.json", &p, &err), TG_EINVAL);
+	assert_contains(err.msg, "must belong to root and be readable by root only");
+	assert_int_equal(chmod(path, 0600), 0);
+	if (getuid() == 0) { /* the owner check needs the file to be root's */
+		if (tg_policy_parse(text, strlen(text), "t.json", &p, &err) != 0)
+			fail_msg("%s", err.msg);
+		assert_string_equal(tg_policy_trust_root(p, "n")->credentials, path);
+		tg_policy_free(p);
+	}
+	unlink(path);
+}
+
 static void test_missing_file(void **state)
 {
 	tg_policy *p = NULL;
@@ -238,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_verified_publishers),
 		cmocka_unit_test(test_example_files_are_valid),
 		cmocka_unit_test(test_trust_roots_and_registries),
+		cmocka_unit_test(test_credentials_file_mode),
 		cmocka_unit_test(test_missing_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
