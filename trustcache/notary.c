@@ -266,6 +266,10 @@ static int fetch_child(struct lookup *lk, const tg_tuf_doc *parent, const char *
 	int rc = tg_tuf_meta_get(parent, role, &meta, lk->err);
 	if (rc != TG_OK)
 		return rc;
+	if (meta.length < 0 || meta.length > TG_TUF_DOC_MAX)
+		return tg_error_set(lk->err, TG_ETOOBIG, "%s declares %s as %lld bytes, more than the "
+		                    "%d trustgate accepts", tg_tuf_doc_role(parent), role, meta.length,
+		                    TG_TUF_DOC_MAX);
 	hashed_name(role, &meta, name, sizeof(name));
 	rc = fetch_doc(lk, role, name, (size_t)meta.length, &meta, &bytes, out);
 	tg_buf_free(&bytes);
