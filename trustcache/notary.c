@@ -48,6 +48,11 @@ static int fetch_doc(struct lookup *lk, const char *role, const char *name, size
 {
 	tg_buf_init(bytes, max);
 	int rc = lk->fetch(lk->ctx, lk->gun, name, max, bytes, lk->err);
+	/* Only a missing root means "never signed"; any other missing file is
+	 * trust data that does not hold together. */
+	if (rc == TG_ENOTFOUND && strcmp(name, "root.json") != 0)
+		rc = tg_error_set(lk->err, TG_EINVAL, "the Notary server is missing %s of %s", name,
+		                  lk->gun);
 	if (rc == TG_OK && meta != NULL)
 		rc = tg_tuf_filemeta_check(meta, name, bytes->data ? bytes->data : "", bytes->len, lk->err);
 	if (rc == TG_OK)
@@ -99,37 +104,63 @@ static bool cert_chains_to(X509_STORE *store, X509 *cert, time_t now)
 	return ok;
 }
 
-/* Does a key of root's root role match the host's pins? */
-static bool root_is_pinned(struct lookup *lk, const tg_tuf_role *root_role)
+/* Does this root key match the host's pins (a pinned key, or a
+ * certificate for this GUN issued by the pinned CA)? */
+static bool key_is_pinned(struct lookup *lk, const tg_tuf_key *key)
 {
 	const tg_notary_trust *t = lk->trust;
-	for (size_t i = 0; i < tg_tuf_role_key_count(root_role); i++) {
-		const tg_tuf_key *key = tg_tuf_role_key(root_role, i);
-		for (size_t j = 0; j < t->n_pinned_keys; j++)
-			if (EVP_PKEY_eq(tg_tuf_key_pkey(key), t->pinned_keys[j]) == 1)
-				return true;
-		X509 *cert = (X509 *)tg_tuf_key_cert(key);
-		if (t->root_ca != NULL && cert != NULL && cert_names_gun(cert, lk->gun) &&
-		    cert_chains_to(t->root_ca, cert, lk->now))
+	for (size_t j = 0; j < t->n_pinned_keys; j++)
+		if (EVP_PKEY_eq(tg_tuf_key_pkey(key), t->pinned_keys[j]) == 1)
 			return true;
-	}
-	return false;
+	X509 *cert = (X509 *)tg_tuf_key_cert(key);
+	return t->root_ca != NULL && cert != NULL && cert_names_gun(cert, lk->gun) &&
+	       cert_chains_to(t->root_ca, cert, lk->now);
 }
 
-/* Root certificates must be valid now (Notary refuses expired ones). */
-static int check_root_certs(struct lookup *lk, const tg_tuf_role *root_role)
+/* A pinned key must have signed the root, not merely be listed in it (pins
+ * are public: anyone can list them). Verify the root against a role made
+ * of the pinned keys alone, threshold 1. */
+static int root_signed_by_pin(struct lookup *lk, const tg_tuf_doc *root, const tg_tuf_role *root_role)
 {
-	for (size_t i = 0; i < tg_tuf_role_key_count(root_role); i++) {
+	const json_t *keys = json_object_get(tg_tuf_doc_signed(root), "keys");
+	tg_tuf_role *pinned = NULL;
+	int rc = tg_tuf_role_new("root", 1, &pinned, lk->err);
+	size_t n = 0;
+	for (size_t i = 0; rc == TG_OK && i < tg_tuf_role_key_count(root_role); i++) {
+		const tg_tuf_key *key = tg_tuf_role_key(root_role, i);
+		tg_tuf_key *copy = NULL;
+		if (!key_is_pinned(lk, key))
+			continue;
+		rc = tg_tuf_key_parse(json_object_get(keys, tg_tuf_key_id(key)), &copy, lk->err);
+		if (rc == TG_OK && (rc = tg_tuf_role_add_key(pinned, copy, lk->err)) != TG_OK)
+			tg_tuf_key_free(copy);
+		n += rc == TG_OK;
+	}
+	if (rc == TG_OK && (n == 0 || tg_tuf_doc_check_signatures(root, pinned, lk->err) != TG_OK))
+		rc = tg_error_set(lk->err, TG_EINVAL, "the root of trust of %s is not signed by a key "
+		                  "pinned in trust root \"%s\"", lk->gun, lk->trust->name);
+	tg_tuf_role_free(pinned);
+	return rc;
+}
+
+/* Root certificates must be valid now (Notary refuses expired ones), for
+ * a new root, a rotated one and the one this host already trusts. */
+static int check_root_certs(struct lookup *lk, const tg_tuf_doc *root)
+{
+	tg_tuf_role *root_role = NULL;
+	int rc = tg_tuf_root_role(root, "root", &root_role, lk->err);
+	for (size_t i = 0; rc == TG_OK && i < tg_tuf_role_key_count(root_role); i++) {
 		time_t not_before, not_after;
 		tg_error ignore;
 		if (tg_tuf_key_validity(tg_tuf_role_key(root_role, i), &not_before, &not_after,
 		                        &ignore) != TG_OK)
 			continue; /* not a certificate */
 		if (lk->now < not_before || lk->now > not_after)
-			return tg_error_set(lk->err, TG_EINVAL, "the root certificate of %s is outside its "
-			                    "validity period", lk->gun);
+			rc = tg_error_set(lk->err, TG_EINVAL, "the root certificate of %s is outside its "
+			                  "validity period", lk->gun);
 	}
-	return TG_OK;
+	tg_tuf_role_free(root_role);
+	return rc;
 }
 
 /* First sight of a repository: a self-signed root that matches a pin, or
@@ -141,14 +172,11 @@ static int accept_new_root(struct lookup *lk, const tg_tuf_doc *root)
 	if (rc == TG_OK)
 		rc = tg_tuf_doc_check_signatures(root, root_role, lk->err);
 	bool pins = lk->trust->n_pinned_keys > 0 || lk->trust->root_ca != NULL;
-	if (rc == TG_OK && pins && !root_is_pinned(lk, root_role))
-		rc = tg_error_set(lk->err, TG_EINVAL, "the root of trust of %s is not signed by a key "
-		                  "pinned in trust root \"%s\"", lk->gun, lk->trust->name);
+	if (rc == TG_OK && pins)
+		rc = root_signed_by_pin(lk, root, root_role);
 	if (rc == TG_OK && !pins && !lk->trust->tofu)
 		rc = tg_error_set(lk->err, TG_EINVAL, "trust root \"%s\" pins no root keys and does not "
 		                  "allow trust on first use", lk->trust->name);
-	if (rc == TG_OK)
-		rc = check_root_certs(lk, root_role);
 	tg_tuf_role_free(root_role);
 	return rc;
 }
@@ -231,6 +259,8 @@ static int establish_root(struct lookup *lk)
 	}
 	if (rc == TG_OK)
 		rc = tg_tuf_doc_check_expiry(fetched, lk->now, lk->err);
+	if (rc == TG_OK)
+		rc = check_root_certs(lk, fetched);
 	if (rc == TG_OK) {
 		tg_buf_free(&lk->state.root);
 		lk->state.root = bytes; /* the state now owns the bytes */
@@ -283,13 +313,13 @@ static int fetch_child(struct lookup *lk, const tg_tuf_doc *parent, const char *
 static int load_chain(struct lookup *lk)
 {
 	tg_buf bytes;
+	tg_buf_init(&bytes, TG_TUF_TIMESTAMP_MAX);
 	tg_tuf_role *role = NULL;
 	int rc = establish_root(lk);
 	if (rc == TG_OK)
 		rc = fetch_doc(lk, "timestamp", "timestamp.json", TG_TUF_TIMESTAMP_MAX, NULL, &bytes,
 		               &lk->timestamp);
-	if (rc == TG_OK)
-		tg_buf_free(&bytes);
+	tg_buf_free(&bytes); /* on failure too: a hostile server must not leak memory */
 	if (rc == TG_OK)
 		rc = verify_with_root_role(lk, lk->root, "timestamp", lk->timestamp, true);
 	if (rc == TG_OK)

@@ -203,20 +203,19 @@ struct repo {
 	size_t max_seen;   /* largest max the client passed */
 };
 
+/* A new "ecdsa" key, or an "ecdsa-x509" one valid from nb to na; r owns both. */
 static struct key *repo_key(struct repo *r)
 {
 	assert_true(r->n_keys < MAX_KEYS);
-	struct key *k = &r->keys[r->n_keys++];
-	key_make_plain(k);
-	return k;
+	key_make_plain(&r->keys[r->n_keys]);
+	return &r->keys[r->n_keys++];
 }
 
-static struct key *repo_cert_key(struct repo *r, time_t not_before, time_t not_after)
+static struct key *repo_cert_key(struct repo *r, time_t nb, time_t na)
 {
 	assert_true(r->n_keys < MAX_KEYS);
-	struct key *k = &r->keys[r->n_keys++];
-	key_make_cert(k, not_before, not_after);
-	return k;
+	key_make_cert(&r->keys[r->n_keys], nb, na);
+	return &r->keys[r->n_keys++];
 }
 
 /* Role i is listed with key k (threshold 1) and signed by k alone. */
@@ -229,12 +228,16 @@ static void repo_set_role_key(struct repo *r, int i, struct key *k)
 	r->n_signers[i] = 1;
 }
 
-static void repo_init_with_root(struct repo *r, struct key *root_key)
+/* A clean repository: everything version 1, valid until 2099, "latest"
+ * in targets, "v1" in targets/releases (paths [""]), the root certificate
+ * valid from `from` to `to` days from now. Not yet published. */
+static void repo_init_cert(struct repo *r, long long from, long long to)
 {
-	repo_set_role_key(r, TG_NR_ROOT, root_key);
-	for (int i = TG_NR_TIMESTAMP; i < TG_NR_COUNT; i++) {
+	memset(r, 0, sizeof(*r));
+	r->now = time(NULL);
+	repo_set_role_key(r, TG_NR_ROOT, repo_cert_key(r, r->now + from * DAY, r->now + to * DAY));
+	for (int i = TG_NR_TIMESTAMP; i < TG_NR_COUNT; i++)
 		repo_set_role_key(r, i, repo_key(r));
-	}
 	for (int i = 0; i < TG_NR_COUNT; i++) {
 		r->version[i] = 1;
 		r->expires[i] = FAR;
@@ -243,15 +246,6 @@ static void repo_init_with_root(struct repo *r, struct key *root_key)
 	r->tags[TG_NR_RELEASES][0] = "v1";
 	r->delegate = true;
 	r->paths[0] = "";
-}
-
-/* A clean repository: everything version 1, valid until 2099, the root
- * certificate valid from yesterday for a year. */
-static void repo_init(struct repo *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->now = time(NULL);
-	repo_init_with_root(r, repo_cert_key(r, r->now - DAY, r->now + 365 * DAY));
 }
 
 static void repo_free(struct repo *r)
@@ -370,6 +364,12 @@ static json_t *filemeta(const void *bytes, size_t len)
 	                 b64_string(md, sizeof(md)));
 }
 
+/* The file metadata of role's last published bytes. */
+static json_t *meta_of(const struct repo *r, int role)
+{
+	return filemeta(r->bytes[role], r->len[role]);
+}
+
 static json_t *target_list(const struct repo *r, int role)
 {
 	json_t *t = json_object();
@@ -409,11 +409,10 @@ static json_t *snapshot_signed(const struct repo *r)
 {
 	json_t *s = common_signed(r, TG_NR_SNAPSHOT, "Snapshot");
 	json_t *meta = json_object();
-	json_object_set_new(meta, "root", filemeta(r->bytes[TG_NR_ROOT], r->len[TG_NR_ROOT]));
-	json_object_set_new(meta, "targets", filemeta(r->bytes[TG_NR_TARGETS], r->len[TG_NR_TARGETS]));
+	json_object_set_new(meta, "root", meta_of(r, TG_NR_ROOT));
+	json_object_set_new(meta, "targets", meta_of(r, TG_NR_TARGETS));
 	if (r->delegate)
-		json_object_set_new(meta, "targets/releases",
-		                    filemeta(r->bytes[TG_NR_RELEASES], r->len[TG_NR_RELEASES]));
+		json_object_set_new(meta, "targets/releases", meta_of(r, TG_NR_RELEASES));
 	json_object_set_new(s, "meta", meta);
 	return s;
 }
@@ -421,9 +420,7 @@ static json_t *snapshot_signed(const struct repo *r)
 static json_t *timestamp_signed(const struct repo *r)
 {
 	json_t *s = common_signed(r, TG_NR_TIMESTAMP, "Timestamp");
-	json_object_set_new(s, "meta", json_pack("{s:o}", "snapshot",
-	                                         filemeta(r->bytes[TG_NR_SNAPSHOT],
-	                                                  r->len[TG_NR_SNAPSHOT])));
+	json_object_set_new(s, "meta", json_pack("{s:o}", "snapshot", meta_of(r, TG_NR_SNAPSHOT)));
 	return s;
 }
 
@@ -473,7 +470,7 @@ static void repo_publish(struct repo *r)
 	publish_doc(r, TG_NR_TIMESTAMP, timestamp_signed(r));
 }
 
-/* ---- the fetcher and lookups ----------------------------------------------- */
+/* ---- the fetcher and the fixture ------------------------------------------- */
 
 static int grow(tg_buf *out, size_t n)
 {
@@ -499,6 +496,16 @@ static int repo_fetch(void *ctx, const char *gun, const char *name, size_t max, 
 	return rc == TG_OK ? TG_OK : tg_error_set(err, rc, "%s: more than %zu bytes", name, max);
 }
 
+/* One test's world: a published-on-demand repository, a tofu trust (with
+ * a state directory once fx_use_state is called), and the last result. */
+struct fx {
+	struct repo r;
+	tg_notary_trust trust;
+	char dir[64]; /* state directory; "" when none */
+	tg_notary_target target;
+	tg_error err;
+};
+
 static tg_notary_trust tofu_trust(const char *state_dir)
 {
 	tg_notary_trust t;
@@ -507,63 +514,94 @@ static tg_notary_trust tofu_trust(const char *state_dir)
 	return t;
 }
 
-static int lookup_at(struct repo *r, const tg_notary_trust *t, const char *tag, time_t now,
-                     tg_notary_target *out, tg_error *err)
+static int fx_setup(void **state)
 {
-	memset(err, 0, sizeof(*err));
-	return tg_notary_lookup_tag(t, repo_fetch, r, GUN, tag, now, out, err);
+	struct fx *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	repo_init_cert(&f->r, -1, 365);
+	f->trust = tofu_trust(NULL);
+	*state = f;
+	return 0;
 }
 
-static int lookup(struct repo *r, const tg_notary_trust *t, const char *tag, tg_notary_target *out,
-                  tg_error *err)
-{
-	return lookup_at(r, t, tag, r->now, out, err);
-}
-
-#define expect_found(rc, err)                                                                \
-	do {                                                                                     \
-		if ((rc) != 0)                                                                       \
-			fail_msg("lookup failed: %s (%s)", (err).msg, tg_code_name(rc));                 \
-	} while (0)
-
-#define expect_refused(rc, err, code, needle)                                                \
-	do {                                                                                     \
-		if ((rc) != (code))                                                                  \
-			fail_msg("expected %s, got %s: %s", tg_code_name(code), tg_code_name(rc),       \
-			         (err).msg);                                                            \
-		assert_contains((err).msg, needle);                                                  \
-	} while (0)
-
-/* A tofu trust over a fresh state directory; tear down with state_end. */
-struct state_env {
-	char dir[64];
-	tg_notary_trust trust;
-};
-
-static void state_begin(struct state_env *s)
-{
-	snprintf(s->dir, sizeof(s->dir), "/tmp/tg-notary-attacks-XXXXXX");
-	assert_non_null(mkdtemp(s->dir));
-	s->trust = tofu_trust(s->dir);
-}
-
-static void state_end(struct state_env *s)
+static void fx_remove_state(const struct fx *f, const char *sub)
 {
 	char cmd[128];
-	tg_notary_trust_clear(&s->trust);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s%s'", f->dir, sub);
 	assert_int_equal(system(cmd), 0);
 }
 
-static long long state_version(const struct state_env *s, int role)
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	repo_free(&f->r);
+	tg_notary_trust_clear(&f->trust);
+	if (f->dir[0] != '\0')
+		fx_remove_state(f, "");
+	free(f);
+	return 0;
+}
+
+/* Keep state in a fresh directory under /tmp (removed at teardown). */
+static void fx_use_state(struct fx *f)
+{
+	snprintf(f->dir, sizeof(f->dir), "/tmp/tg-notary-attacks-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	tg_notary_trust_clear(&f->trust);
+	f->trust = tofu_trust(f->dir);
+}
+
+/* A new clean repository (root certificate valid from..to days from now),
+ * and a host that has seen nothing yet. */
+static void fx_reset(struct fx *f, long long from, long long to)
+{
+	repo_free(&f->r);
+	repo_init_cert(&f->r, from, to);
+	if (f->dir[0] != '\0')
+		fx_remove_state(f, "/notary");
+}
+
+static int fx_lookup_with(struct fx *f, const tg_notary_trust *t, const char *tag, time_t now)
+{
+	memset(&f->err, 0, sizeof(f->err));
+	return tg_notary_lookup_tag(t, repo_fetch, &f->r, GUN, tag, now, &f->target, &f->err);
+}
+
+static int fx_lookup(struct fx *f, const char *tag)
+{
+	return fx_lookup_with(f, &f->trust, tag, f->r.now);
+}
+
+static int fx_lookup_digest(struct fx *f, const char *digest)
+{
+	memset(&f->err, 0, sizeof(f->err));
+	return tg_notary_lookup_digest(&f->trust, repo_fetch, &f->r, GUN, digest, f->r.now,
+	                               &f->target, &f->err);
+}
+
+static long long fx_state_version(const struct fx *f, int role)
 {
 	tg_notary_state st;
 	tg_error err;
-	assert_int_equal(tg_notary_state_read(s->dir, "acme", GUN, &st, &err), 0);
+	assert_int_equal(tg_notary_state_read(f->dir, "acme", GUN, &st, &err), 0);
 	long long v = st.versions[role];
 	tg_notary_state_free(&st);
 	return v;
 }
+
+#define expect_found(f, rc)                                                                  \
+	do {                                                                                     \
+		if ((rc) != 0)                                                                       \
+			fail_msg("lookup failed: %s (%s)", (f)->err.msg, tg_code_name(rc));              \
+	} while (0)
+
+#define expect_refused(f, rc, code, needle)                                                  \
+	do {                                                                                     \
+		if ((rc) != (code))                                                                  \
+			fail_msg("expected %s, got %s: %s", tg_code_name(code), tg_code_name(rc),       \
+			         (f)->err.msg);                                                         \
+		assert_contains((f)->err.msg, needle);                                               \
+	} while (0)
 
 /* ---- positive controls ----------------------------------------------------- */
 
@@ -580,34 +618,27 @@ static void expect_key_id(const struct key *k)
 
 static void test_clean_repository(void **state)
 {
-	struct repo r;
-	repo_init(&r);
-	repo_publish(&r);
-	expect_key_id(r.role_keys[TG_NR_ROOT][0]);
-	expect_key_id(r.role_keys[TG_NR_TARGETS][0]);
-	tg_notary_trust t = tofu_trust(NULL);
-	tg_notary_target target;
-	tg_error err;
+	struct fx *f = *state;
 	char want[80];
-	int rc = lookup(&r, &t, "latest", &target, &err);
-	expect_found(rc, err);
+	repo_publish(&f->r);
+	expect_key_id(f->r.role_keys[TG_NR_ROOT][0]);
+	expect_key_id(f->r.role_keys[TG_NR_TARGETS][0]);
+	int rc = fx_lookup(f, "latest");
+	expect_found(f, rc);
 	digest_of("targets", "latest", want);
-	assert_string_equal(target.digest, want);
-	assert_string_equal(target.role, "targets");
-	assert_string_equal(target.tag, "latest");
-	rc = lookup(&r, &t, "v1", &target, &err); /* delegated */
-	expect_found(rc, err);
+	assert_string_equal(f->target.digest, want);
+	assert_string_equal(f->target.role, "targets");
+	assert_string_equal(f->target.tag, "latest");
+	rc = fx_lookup(f, "v1"); /* delegated */
+	expect_found(f, rc);
 	digest_of("targets/releases", "v1", want);
-	assert_string_equal(target.digest, want);
-	assert_string_equal(target.role, "targets/releases");
-	rc = tg_notary_lookup_digest(&t, repo_fetch, &r, GUN, want, r.now, &target, &err);
-	expect_found(rc, err);
-	assert_string_equal(target.tag, "v1");
-	rc = lookup(&r, &t, "nosuchtag", &target, &err);
-	expect_refused(rc, err, TG_ENOTFOUND, "tag \"nosuchtag\" is not signed in the trust data of " GUN);
-	assert_true(r.max_seen <= TG_TUF_DOC_MAX);
-	tg_notary_trust_clear(&t);
-	repo_free(&r);
+	assert_string_equal(f->target.digest, want);
+	assert_string_equal(f->target.role, "targets/releases");
+	rc = fx_lookup_digest(f, want);
+	expect_found(f, rc);
+	assert_string_equal(f->target.tag, "v1");
+	rc = fx_lookup(f, "nosuchtag");
+	expect_refused(f, rc, TG_ENOTFOUND, "tag \"nosuchtag\" is not signed in the trust data of " GUN);
 }
 
 /* ---- 1. arbitrary target ---------------------------------------------------- */
@@ -620,39 +651,27 @@ static void point_latest_elsewhere(struct repo *r, json_t *signed_obj)
 
 static void test_targets_changed_after_signing(void **state)
 {
-	struct repo r;
-	repo_init(&r);
-	r.after_sign[TG_NR_TARGETS] = point_latest_elsewhere; /* snapshot hashes the changed bytes */
-	repo_publish(&r);
-	tg_notary_trust t = tofu_trust(NULL);
-	tg_notary_target target;
-	tg_error err;
-	int rc = lookup(&r, &t, "latest", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "targets: only 0 of 1 required signatures valid");
-	assert_contains(err.msg, "ecdsa signature does not verify");
-	tg_notary_trust_clear(&t);
-	repo_free(&r);
+	struct fx *f = *state;
+	f->r.after_sign[TG_NR_TARGETS] = point_latest_elsewhere; /* snapshot hashes the new bytes */
+	repo_publish(&f->r);
+	int rc = fx_lookup(f, "latest");
+	expect_refused(f, rc, TG_EINVAL, "targets: only 0 of 1 required signatures valid");
+	assert_contains(f->err.msg, "ecdsa signature does not verify");
 }
 
 static void test_targets_signed_by_other_key(void **state)
 {
-	struct repo r;
-	repo_init(&r);
-	r.signers[TG_NR_TARGETS][0] = repo_key(&r);
-	repo_publish(&r);
-	tg_notary_trust t = tofu_trust(NULL);
-	tg_notary_target target;
-	tg_error err;
-	int rc = lookup(&r, &t, "latest", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "targets: only 0 of 1 required signatures valid "
-	                                   "(no signature is by a key of the role)");
+	struct fx *f = *state;
+	f->r.signers[TG_NR_TARGETS][0] = repo_key(&f->r);
+	repo_publish(&f->r);
+	int rc = fx_lookup(f, "latest");
+	expect_refused(f, rc, TG_EINVAL, "targets: only 0 of 1 required signatures valid "
+	                                 "(no signature is by a key of the role)");
 	/* a key of the repository, but of another role */
-	r.signers[TG_NR_TARGETS][0] = r.role_keys[TG_NR_SNAPSHOT][0];
-	repo_publish(&r);
-	rc = lookup(&r, &t, "latest", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "targets: only 0 of 1 required signatures valid");
-	tg_notary_trust_clear(&t);
-	repo_free(&r);
+	f->r.signers[TG_NR_TARGETS][0] = f->r.role_keys[TG_NR_SNAPSHOT][0];
+	repo_publish(&f->r);
+	rc = fx_lookup(f, "latest");
+	expect_refused(f, rc, TG_EINVAL, "targets: only 0 of 1 required signatures valid");
 }
 
 /* ---- 2. rollback ------------------------------------------------------------ */
@@ -660,28 +679,23 @@ static void test_targets_signed_by_other_key(void **state)
 static void test_rollback(void **state)
 {
 	static const int roles[] = {TG_NR_TIMESTAMP, TG_NR_SNAPSHOT, TG_NR_TARGETS, TG_NR_RELEASES};
+	struct fx *f = *state;
+	fx_use_state(f);
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
-		struct repo r;
-		struct state_env s;
-		tg_notary_target target;
-		tg_error err;
 		char want[256];
-		repo_init(&r);
-		state_begin(&s);
+		fx_reset(f, -1, 365);
 		for (int j = TG_NR_TIMESTAMP; j < TG_NR_COUNT; j++)
-			r.version[j] = 2;
-		repo_publish(&r);
-		int rc = lookup(&r, &s.trust, "latest", &target, &err);
-		expect_found(rc, err);
-		r.version[roles[i]] = 1; /* older, validly signed */
-		repo_publish(&r);
-		rc = lookup(&r, &s.trust, "latest", &target, &err);
+			f->r.version[j] = 2;
+		repo_publish(&f->r);
+		int rc = fx_lookup(f, "latest");
+		expect_found(f, rc);
+		f->r.version[roles[i]] = 1; /* older, validly signed */
+		repo_publish(&f->r);
+		rc = fx_lookup(f, "latest");
 		snprintf(want, sizeof(want), "offers %s version 1 of " GUN ", but this host has already "
 		         "seen version 2 (rollback refused)", tg_notary_role_name(roles[i]));
-		expect_refused(rc, err, TG_EINVAL, want);
-		assert_int_equal(state_version(&s, roles[i]), 2);
-		state_end(&s);
-		repo_free(&r);
+		expect_refused(f, rc, TG_EINVAL, want);
+		assert_int_equal(fx_state_version(f, roles[i]), 2);
 	}
 }
 
@@ -689,52 +703,42 @@ static void test_rollback(void **state)
 
 static void test_freeze(void **state)
 {
+	struct fx *f = *state;
 	for (int i = TG_NR_ROOT; i < TG_NR_COUNT; i++) {
-		struct repo r;
-		tg_notary_target target;
-		tg_error err;
 		char want[128];
-		repo_init(&r);
-		r.expires[i] = PAST;
-		repo_publish(&r);
-		tg_notary_trust t = tofu_trust(NULL);
-		int rc = lookup(&r, &t, "v1", &target, &err);
+		fx_reset(f, -1, 365);
+		f->r.expires[i] = PAST;
+		repo_publish(&f->r);
+		int rc = fx_lookup(f, "v1");
 		snprintf(want, sizeof(want), "%s.json expired on " PAST, tg_notary_role_name(i));
-		expect_refused(rc, err, TG_EINVAL, want);
-		tg_notary_trust_clear(&t);
-		repo_free(&r);
+		expect_refused(f, rc, TG_EINVAL, want);
 	}
 }
 
 /* ---- 4. mix-and-match -------------------------------------------------------- */
 
-/* Version 2 of the repository, but role's file served with its version 1
+/* Version 2 of the repository, but one file served with its version 1
  * bytes (same length, validly signed then) under the name snapshot lists. */
 static void test_mix_and_match(void **state)
 {
 	static const int roles[] = {TG_NR_SNAPSHOT, TG_NR_TARGETS, TG_NR_RELEASES};
+	struct fx *f = *state;
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
-		struct repo r;
-		tg_notary_target target;
-		tg_error err;
-		char name[320], want[400];
-		repo_init(&r);
-		repo_publish(&r);
-		size_t old_len = r.len[roles[i]];
-		char *old = strdup(r.bytes[roles[i]]);
+		char name[320], want[400], old[8192];
+		fx_reset(f, -1, 365);
+		repo_publish(&f->r);
+		size_t old_len = f->r.len[roles[i]];
+		assert_true(old_len < sizeof(old));
+		memcpy(old, f->r.bytes[roles[i]], old_len);
 		for (int j = TG_NR_TIMESTAMP; j < TG_NR_COUNT; j++)
-			r.version[j] = 2;
-		repo_publish(&r);
-		assert_int_equal(r.len[roles[i]], old_len);
-		served_name(&r, roles[i], name, sizeof(name));
-		serve(&r, name, old, old_len);
-		tg_notary_trust t = tofu_trust(NULL);
-		int rc = lookup(&r, &t, "v1", &target, &err);
+			f->r.version[j] = 2;
+		repo_publish(&f->r);
+		assert_int_equal(f->r.len[roles[i]], old_len);
+		served_name(&f->r, roles[i], name, sizeof(name));
+		serve(&f->r, name, old, old_len);
+		int rc = fx_lookup(f, "v1");
 		snprintf(want, sizeof(want), "%s sha256 mismatch", name);
-		expect_refused(rc, err, TG_EINVAL, want);
-		tg_notary_trust_clear(&t);
-		free(old);
-		repo_free(&r);
+		expect_refused(f, rc, TG_EINVAL, want);
 	}
 }
 
@@ -742,80 +746,58 @@ static void test_mix_and_match(void **state)
 
 static void test_targets_threshold(void **state)
 {
-	struct repo r;
-	repo_init(&r);
-	struct key *second = repo_key(&r);
-	r.role_keys[TG_NR_TARGETS][1] = second;
-	r.n_role_keys[TG_NR_TARGETS] = 2;
-	r.threshold[TG_NR_TARGETS] = 2;
-	repo_publish(&r); /* signed by the first key only */
-	tg_notary_trust t = tofu_trust(NULL);
-	tg_notary_target target;
-	tg_error err;
-	int rc = lookup(&r, &t, "latest", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "targets: only 1 of 2 required signatures valid");
+	struct fx *f = *state;
+	struct key *second = repo_key(&f->r);
+	f->r.role_keys[TG_NR_TARGETS][1] = second;
+	f->r.n_role_keys[TG_NR_TARGETS] = 2;
+	f->r.threshold[TG_NR_TARGETS] = 2;
+	repo_publish(&f->r); /* signed by the first key only */
+	int rc = fx_lookup(f, "latest");
+	expect_refused(f, rc, TG_EINVAL, "targets: only 1 of 2 required signatures valid");
 	/* the same key twice counts once */
-	r.signers[TG_NR_TARGETS][1] = r.signers[TG_NR_TARGETS][0];
-	r.n_signers[TG_NR_TARGETS] = 2;
-	repo_publish(&r);
-	rc = lookup(&r, &t, "latest", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "targets: only 1 of 2 required signatures valid");
-	/* both keys: accepted */
-	r.signers[TG_NR_TARGETS][1] = second;
-	repo_publish(&r);
-	rc = lookup(&r, &t, "latest", &target, &err);
-	expect_found(rc, err);
-	tg_notary_trust_clear(&t);
-	repo_free(&r);
+	f->r.signers[TG_NR_TARGETS][1] = f->r.signers[TG_NR_TARGETS][0];
+	f->r.n_signers[TG_NR_TARGETS] = 2;
+	repo_publish(&f->r);
+	rc = fx_lookup(f, "latest");
+	expect_refused(f, rc, TG_EINVAL, "targets: only 1 of 2 required signatures valid");
+	f->r.signers[TG_NR_TARGETS][1] = second; /* both keys: accepted */
+	repo_publish(&f->r);
+	rc = fx_lookup(f, "latest");
+	expect_found(f, rc);
 }
 
 static void test_unknown_key_only(void **state)
 {
-	struct repo r;
-	repo_init(&r);
-	r.signers[TG_NR_TIMESTAMP][0] = repo_key(&r);
-	repo_publish(&r);
-	tg_notary_trust t = tofu_trust(NULL);
-	tg_notary_target target;
-	tg_error err;
-	int rc = lookup(&r, &t, "latest", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "timestamp: only 0 of 1 required signatures valid "
-	                                   "(no signature is by a key of the role)");
-	/* a root signed by a key it does not list is not even trusted on first use */
-	r.signers[TG_NR_TIMESTAMP][0] = r.role_keys[TG_NR_TIMESTAMP][0];
-	r.signers[TG_NR_ROOT][0] = repo_key(&r);
-	r.root_changed = true;
-	repo_publish(&r);
-	rc = lookup(&r, &t, "latest", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "root: only 0 of 1 required signatures valid");
-	tg_notary_trust_clear(&t);
-	repo_free(&r);
+	struct fx *f = *state;
+	f->r.signers[TG_NR_TIMESTAMP][0] = repo_key(&f->r);
+	repo_publish(&f->r);
+	int rc = fx_lookup(f, "latest");
+	expect_refused(f, rc, TG_EINVAL, "timestamp: only 0 of 1 required signatures valid "
+	                                 "(no signature is by a key of the role)");
+	/* a root signed by a key it does not list is not trusted even on first use */
+	f->r.signers[TG_NR_TIMESTAMP][0] = f->r.role_keys[TG_NR_TIMESTAMP][0];
+	f->r.signers[TG_NR_ROOT][0] = repo_key(&f->r);
+	f->r.root_changed = true;
+	repo_publish(&f->r);
+	rc = fx_lookup(f, "latest");
+	expect_refused(f, rc, TG_EINVAL, "root: only 0 of 1 required signatures valid");
 }
 
 /* ---- 6. endless data ---------------------------------------------------------- */
 
 static void test_endless_data(void **state)
 {
-	struct repo r;
-	repo_init(&r);
-	repo_publish(&r);
-	tg_notary_trust t = tofu_trust(NULL);
-	tg_notary_target target;
-	tg_error err;
-	/* one byte more than snapshot declares */
-	r.grow = "targets.";
-	r.grow_by = 1;
-	int rc = lookup(&r, &t, "latest", &target, &err);
-	expect_refused(rc, err, TG_ETOOBIG, "more than");
-	assert_contains(err.msg, "targets.");
-	/* a timestamp of 2 MiB: the client must bound it (Notary: 1 MiB) */
-	r.grow = "timestamp.json";
-	r.grow_by = 2 * 1024 * 1024;
-	r.max_seen = 0;
-	rc = lookup(&r, &t, "latest", &target, &err);
-	expect_refused(rc, err, TG_ETOOBIG, "timestamp.json: more than");
-	tg_notary_trust_clear(&t);
-	repo_free(&r);
+	struct fx *f = *state;
+	repo_publish(&f->r);
+	f->r.grow = "targets."; /* one byte more than snapshot declares */
+	f->r.grow_by = 1;
+	int rc = fx_lookup(f, "latest");
+	expect_refused(f, rc, TG_ETOOBIG, "more than");
+	assert_contains(f->err.msg, "targets.");
+	f->r.grow = "timestamp.json"; /* 2 MiB: the client bounds it (Notary: 1 MiB) */
+	f->r.grow_by = 2 * 1024 * 1024;
+	rc = fx_lookup(f, "latest");
+	expect_refused(f, rc, TG_ETOOBIG, "timestamp.json: more than 1048576 bytes");
 }
 
 static void declare_huge_targets(struct repo *r, json_t *signed_obj)
@@ -825,64 +807,46 @@ static void declare_huge_targets(struct repo *r, json_t *signed_obj)
 }
 
 /* A snapshot (whose key the Notary server usually holds) declaring a 1 TiB
- * targets file: the client must not let the fetcher read more than its own
+ * targets file: the fetcher must not be allowed more than the client's own
  * cap for a document (TG_TUF_DOC_MAX), whatever the declared length. */
 static void test_declared_length_is_capped(void **state)
 {
-	struct repo r;
-	repo_init(&r);
-	r.before_sign[TG_NR_SNAPSHOT] = declare_huge_targets;
-	repo_publish(&r);
-	tg_notary_trust t = tofu_trust(NULL);
-	tg_notary_target target;
-	tg_error err;
-	int rc = lookup(&r, &t, "latest", &target, &err);
-	assert_int_not_equal(rc, 0);
-	assert_int_not_equal(rc, TG_ENOTFOUND);
-	if (r.max_seen > TG_TUF_DOC_MAX)
+	struct fx *f = *state;
+	f->r.before_sign[TG_NR_SNAPSHOT] = declare_huge_targets;
+	repo_publish(&f->r);
+	int rc = fx_lookup(f, "latest");
+	expect_refused(f, rc, TG_ETOOBIG, "snapshot declares targets as 1099511627776 bytes");
+	if (f->r.max_seen > TG_TUF_DOC_MAX)
 		fail_msg("the fetcher was allowed %zu bytes for one document (cap %d): a server can "
-		         "make the client buffer up to the length its snapshot declares", r.max_seen,
+		         "make the client buffer up to the length its snapshot declares", f->r.max_seen,
 		         TG_TUF_DOC_MAX);
-	tg_notary_trust_clear(&t);
-	repo_free(&r);
 }
 
 static void test_timestamp_not_json(void **state)
 {
-	struct repo r;
-	repo_init(&r);
-	repo_publish(&r);
-	serve(&r, "timestamp.json", "{\"signed\": [", 12);
-	tg_notary_trust t = tofu_trust(NULL);
-	tg_notary_target target;
-	tg_error err;
-	int rc = lookup(&r, &t, "latest", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "timestamp.json is not valid JSON");
-	tg_notary_trust_clear(&t);
-	repo_free(&r);
+	struct fx *f = *state;
+	repo_publish(&f->r);
+	serve(&f->r, "timestamp.json", "{\"signed\": [", 12);
+	int rc = fx_lookup(f, "latest");
+	expect_refused(f, rc, TG_EINVAL, "timestamp.json is not valid JSON");
 }
 
 /* A file its parent lists is missing (HTTP 404): the trust data cannot be
- * verified, which is not "valid but unsigned" (TG_ENOTFOUND, reported
- * upward as TG_SIG_NOT_SIGNED). */
+ * verified, which is not "valid but unsigned" (TG_ENOTFOUND, which
+ * plugin/signatures.c reports as TG_SIG_NOT_SIGNED). */
 static void test_listed_file_missing(void **state)
 {
 	static const int roles[] = {TG_NR_SNAPSHOT, TG_NR_TARGETS, TG_NR_RELEASES};
+	struct fx *f = *state;
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
-		struct repo r;
-		tg_notary_target target;
-		tg_error err;
 		char name[320];
-		repo_init(&r);
-		repo_publish(&r);
-		served_name(&r, roles[i], name, sizeof(name));
-		unserve(&r, name);
-		tg_notary_trust t = tofu_trust(NULL);
-		int rc = lookup(&r, &t, "latest", &target, &err);
+		fx_reset(f, -1, 365);
+		repo_publish(&f->r);
+		served_name(&f->r, roles[i], name, sizeof(name));
+		unserve(&f->r, name);
+		int rc = fx_lookup(f, "latest");
 		if (rc == 0 || rc == TG_ENOTFOUND)
-			fail_msg("%s missing: got %s (%s)", name, tg_code_name(rc), err.msg);
-		tg_notary_trust_clear(&t);
-		repo_free(&r);
+			fail_msg("%s missing: got %s (%s)", name, tg_code_name(rc), f->err.msg);
 	}
 }
 
@@ -890,58 +854,45 @@ static void test_listed_file_missing(void **state)
 
 static void test_delegation_outside_its_paths(void **state)
 {
-	struct repo r;
-	repo_init(&r);
-	r.paths[0] = "safe/";
-	r.tags[TG_NR_RELEASES][0] = "evil";
-	r.tags[TG_NR_RELEASES][1] = "safe/ok";
-	repo_publish(&r);
-	tg_notary_trust t = tofu_trust(NULL);
-	tg_notary_target target;
-	tg_error err;
+	struct fx *f = *state;
 	char evil[80], want[80];
-	int rc = lookup(&r, &t, "safe/ok", &target, &err); /* within its paths: used */
-	expect_found(rc, err);
-	assert_string_equal(target.role, "targets/releases");
-	rc = lookup(&r, &t, "evil", &target, &err);
-	expect_refused(rc, err, TG_ENOTFOUND, "tag \"evil\" is not signed in the trust data of " GUN);
+	f->r.paths[0] = "safe/";
+	f->r.tags[TG_NR_RELEASES][0] = "evil";
+	f->r.tags[TG_NR_RELEASES][1] = "safe/ok";
+	repo_publish(&f->r);
+	int rc = fx_lookup(f, "safe/ok"); /* within its paths: used */
+	expect_found(f, rc);
+	assert_string_equal(f->target.role, "targets/releases");
+	rc = fx_lookup(f, "evil");
+	expect_refused(f, rc, TG_ENOTFOUND, "tag \"evil\" is not signed in the trust data of " GUN);
 	digest_of("targets/releases", "evil", evil);
-	rc = tg_notary_lookup_digest(&t, repo_fetch, &r, GUN, evil, r.now, &target, &err);
-	expect_refused(rc, err, TG_ENOTFOUND, "is not signed in the trust data of " GUN);
-	/* targets also signs "evil": its own digest is the answer */
-	r.tags[TG_NR_TARGETS][1] = "evil";
-	repo_publish(&r);
-	rc = lookup(&r, &t, "evil", &target, &err);
-	expect_found(rc, err);
+	rc = fx_lookup_digest(f, evil);
+	expect_refused(f, rc, TG_ENOTFOUND, "is not signed in the trust data of " GUN);
+	f->r.tags[TG_NR_TARGETS][1] = "evil"; /* targets signs it too: its digest is the answer */
+	repo_publish(&f->r);
+	rc = fx_lookup(f, "evil");
+	expect_found(f, rc);
 	digest_of("targets", "evil", want);
-	assert_string_equal(target.digest, want);
-	assert_string_equal(target.role, "targets");
-	tg_notary_trust_clear(&t);
-	repo_free(&r);
+	assert_string_equal(f->target.digest, want);
+	assert_string_equal(f->target.role, "targets");
 }
 
 static void test_delegation_signed_by_unlisted_key(void **state)
 {
-	struct repo r;
-	repo_init(&r);
-	r.signers[TG_NR_RELEASES][0] = r.role_keys[TG_NR_TARGETS][0]; /* the parent's key */
-	repo_publish(&r);
-	tg_notary_trust t = tofu_trust(NULL);
-	tg_notary_target target;
-	tg_error err;
-	int rc = lookup(&r, &t, "v1", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "targets/releases: only 0 of 1 required signatures valid");
-	r.signers[TG_NR_RELEASES][0] = repo_key(&r);
-	repo_publish(&r);
-	rc = lookup(&r, &t, "v1", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "targets/releases: only 0 of 1 required signatures valid");
-	tg_notary_trust_clear(&t);
-	repo_free(&r);
+	struct fx *f = *state;
+	f->r.signers[TG_NR_RELEASES][0] = f->r.role_keys[TG_NR_TARGETS][0]; /* the parent's key */
+	repo_publish(&f->r);
+	int rc = fx_lookup(f, "v1");
+	expect_refused(f, rc, TG_EINVAL, "targets/releases: only 0 of 1 required signatures valid");
+	f->r.signers[TG_NR_RELEASES][0] = repo_key(&f->r);
+	repo_publish(&f->r);
+	rc = fx_lookup(f, "v1");
+	expect_refused(f, rc, TG_EINVAL, "targets/releases: only 0 of 1 required signatures valid");
 }
 
 /* ---- 8. root rotation --------------------------------------------------------- */
 
-/* The root role becomes listed with next and signed by signers. */
+/* Root becomes version, listing next, signed by signer_a (and signer_b). */
 static void rotate_to(struct repo *r, long long version, struct key *next, struct key *signer_a,
                       struct key *signer_b)
 {
@@ -960,139 +911,103 @@ static struct key *new_root_key(struct repo *r)
 }
 
 /* A first lookup under tofu with state: the host now trusts root v1. */
-static struct key *trust_first_root(struct repo *r, struct state_env *s)
+static struct key *trust_first_root(struct fx *f)
 {
-	tg_notary_target target;
-	tg_error err;
-	repo_init(r);
-	state_begin(s);
-	repo_publish(r);
-	int rc = lookup(r, &s->trust, "latest", &target, &err);
-	expect_found(rc, err);
-	assert_int_equal(state_version(s, TG_NR_ROOT), 1);
-	return r->role_keys[TG_NR_ROOT][0];
+	fx_use_state(f);
+	repo_publish(&f->r);
+	int rc = fx_lookup(f, "latest");
+	expect_found(f, rc);
+	assert_int_equal(fx_state_version(f, TG_NR_ROOT), 1);
+	return f->r.role_keys[TG_NR_ROOT][0];
 }
 
 static void test_root_rotation_valid(void **state)
 {
-	struct repo r;
-	struct state_env s;
-	tg_notary_target target;
-	tg_error err;
-	struct key *k1 = trust_first_root(&r, &s), *k2 = new_root_key(&r);
-	rotate_to(&r, 2, k2, k1, k2);
-	int rc = lookup(&r, &s.trust, "latest", &target, &err);
-	expect_found(rc, err);
-	assert_int_equal(state_version(&s, TG_NR_ROOT), 2);
-	/* the old root again, validly signed by k1: no going back */
-	rotate_to(&r, 1, k1, k1, NULL);
-	rc = lookup(&r, &s.trust, "latest", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "the root of trust of " GUN " changed without a rotation "
-	                                   "(version 1, this host trusts version 2)");
+	struct fx *f = *state;
+	struct key *k1 = trust_first_root(f), *k2 = new_root_key(&f->r);
+	rotate_to(&f->r, 2, k2, k1, k2);
+	int rc = fx_lookup(f, "latest");
+	expect_found(f, rc);
+	assert_int_equal(fx_state_version(f, TG_NR_ROOT), 2);
+	rotate_to(&f->r, 1, k1, k1, NULL); /* the old root again, validly signed: no going back */
+	rc = fx_lookup(f, "latest");
+	expect_refused(f, rc, TG_EINVAL, "the root of trust of " GUN " changed without a rotation "
+	                                 "(version 1, this host trusts version 2)");
 	/* v3 signed by k2 and k3, not k1: valid only because v2 is now trusted */
-	struct key *k3 = new_root_key(&r);
-	rotate_to(&r, 3, k3, k2, k3);
-	rc = lookup(&r, &s.trust, "latest", &target, &err);
-	expect_found(rc, err);
-	assert_int_equal(state_version(&s, TG_NR_ROOT), 3);
-	state_end(&s);
-	repo_free(&r);
+	struct key *k3 = new_root_key(&f->r);
+	rotate_to(&f->r, 3, k3, k2, k3);
+	rc = fx_lookup(f, "latest");
+	expect_found(f, rc);
+	assert_int_equal(fx_state_version(f, TG_NR_ROOT), 3);
 }
 
 static void test_root_rotation_new_key_only(void **state)
 {
-	struct repo r;
-	struct state_env s;
-	tg_notary_target target;
-	tg_error err;
-	trust_first_root(&r, &s);
-	struct key *k2 = new_root_key(&r);
-	rotate_to(&r, 2, k2, k2, NULL);
-	int rc = lookup(&r, &s.trust, "latest", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "the root of trust of " GUN " changed to version 2 "
-	                                   "without a valid rotation");
-	assert_int_equal(state_version(&s, TG_NR_ROOT), 1);
-	state_end(&s);
-	repo_free(&r);
+	struct fx *f = *state;
+	trust_first_root(f);
+	struct key *k2 = new_root_key(&f->r);
+	rotate_to(&f->r, 2, k2, k2, NULL);
+	int rc = fx_lookup(f, "latest");
+	expect_refused(f, rc, TG_EINVAL, "the root of trust of " GUN " changed to version 2 "
+	                                 "without a valid rotation");
+	assert_int_equal(fx_state_version(f, TG_NR_ROOT), 1);
 }
 
 static void test_root_same_version_other_key(void **state)
 {
-	struct repo r;
-	struct state_env s;
-	tg_notary_target target;
-	tg_error err;
-	trust_first_root(&r, &s);
-	struct key *other = new_root_key(&r);
-	rotate_to(&r, 1, other, other, NULL);
-	int rc = lookup(&r, &s.trust, "latest", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "the root of trust of " GUN " changed without a rotation "
-	                                   "(version 1, this host trusts version 1)");
-	state_end(&s);
-	repo_free(&r);
+	struct fx *f = *state;
+	trust_first_root(f);
+	struct key *other = new_root_key(&f->r);
+	rotate_to(&f->r, 1, other, other, NULL);
+	int rc = fx_lookup(f, "latest");
+	expect_refused(f, rc, TG_EINVAL, "the root of trust of " GUN " changed without a rotation "
+	                                 "(version 1, this host trusts version 1)");
 }
 
-/* v3 served, 2.root.json missing: the chain from v1 cannot be checked.
- * That is a failure to verify, not "no trust data" (TG_ENOTFOUND would be
- * reported upward as "not signed"). */
+/* v3 served, v2 not a bridge from v1 or missing: refused. A missing
+ * 2.root.json is a failure to verify, not "no trust data" (TG_ENOTFOUND
+ * is reported upward as "not signed"). */
 static void test_root_rotation_skipped(void **state)
 {
-	struct repo r;
-	struct state_env s;
-	tg_notary_target target;
-	tg_error err;
-	struct key *k1 = trust_first_root(&r, &s), *k2 = new_root_key(&r), *k3 = new_root_key(&r);
-	rotate_to(&r, 2, k2, k1, k2);
-	rotate_to(&r, 3, k3, k2, k3);
-	/* an intermediate signed only by its own key does not bridge */
-	rotate_to(&r, 2, k2, k2, NULL);
-	rotate_to(&r, 3, k3, k2, k3);
-	int rc = lookup(&r, &s.trust, "latest", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "changed to version 2 without a valid rotation");
-	unserve(&r, "2.root.json");
-	rc = lookup(&r, &s.trust, "latest", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "root rotation of " GUN " to version 2");
-	assert_int_equal(state_version(&s, TG_NR_ROOT), 1);
-	state_end(&s);
-	repo_free(&r);
+	struct fx *f = *state;
+	trust_first_root(f);
+	struct key *k2 = new_root_key(&f->r), *k3 = new_root_key(&f->r);
+	rotate_to(&f->r, 2, k2, k2, NULL); /* signed only by its own key */
+	rotate_to(&f->r, 3, k3, k2, k3);
+	int rc = fx_lookup(f, "latest");
+	expect_refused(f, rc, TG_EINVAL, "changed to version 2 without a valid rotation");
+	unserve(&f->r, "2.root.json");
+	rc = fx_lookup(f, "latest");
+	expect_refused(f, rc, TG_EINVAL, "root rotation of " GUN " to version 2");
+	assert_int_equal(fx_state_version(f, TG_NR_ROOT), 1);
 }
 
-/* A rotation to a root whose certificate has expired: Notary refuses
- * expired root certificates on every root it loads, and notary.c says
- * "Root certificates must be valid now". */
+/* Notary refuses expired root certificates in every root it loads, and
+ * notary.c says "Root certificates must be valid now": after a rotation, */
 static void test_root_rotation_to_expired_certificate(void **state)
 {
-	struct repo r;
-	struct state_env s;
-	tg_notary_target target;
-	tg_error err;
-	struct key *k1 = trust_first_root(&r, &s);
-	struct key *k2 = repo_cert_key(&r, r.now - 10 * DAY, r.now - DAY);
-	rotate_to(&r, 2, k2, k1, k2);
-	int rc = lookup(&r, &s.trust, "latest", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "the root certificate of " GUN " is outside its validity "
-	                                   "period");
-	state_end(&s);
-	repo_free(&r);
+	struct fx *f = *state;
+	struct key *k1 = trust_first_root(f);
+	struct key *k2 = repo_cert_key(&f->r, f->r.now - 10 * DAY, f->r.now - DAY);
+	rotate_to(&f->r, 2, k2, k1, k2);
+	int rc = fx_lookup(f, "latest");
+	expect_refused(f, rc, TG_EINVAL, "the root certificate of " GUN " is outside its validity "
+	                                 "period");
 }
 
-/* The trusted root's certificate expires (documents do not): refused. */
+/* and when the trusted root's certificate expires (documents do not). */
 static void test_trusted_root_certificate_expires(void **state)
 {
-	struct repo r;
-	struct state_env s;
-	tg_notary_target target;
-	tg_error err;
-	trust_first_root(&r, &s);
-	int rc = lookup_at(&r, &s.trust, "latest", r.now + 400 * DAY, &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "the root certificate of " GUN " is outside its validity "
-	                                   "period");
-	state_end(&s);
-	repo_free(&r);
+	struct fx *f = *state;
+	trust_first_root(f);
+	int rc = fx_lookup_with(f, &f->trust, "latest", f->r.now + 400 * DAY);
+	expect_refused(f, rc, TG_EINVAL, "the root certificate of " GUN " is outside its validity "
+	                                 "period");
 }
 
 /* ---- 9. pinning ----------------------------------------------------------------- */
 
+/* tofu is on too: a pin must override it. Not cleared (nothing allocated). */
 static tg_notary_trust pinned_trust(EVP_PKEY **keys, size_t n)
 {
 	static char name[] = "acme";
@@ -1102,94 +1017,78 @@ static tg_notary_trust pinned_trust(EVP_PKEY **keys, size_t n)
 
 static void test_pinned_root_key(void **state)
 {
-	struct repo r;
-	repo_init(&r);
-	repo_publish(&r);
-	tg_notary_target target;
-	tg_error err;
-	EVP_PKEY *good[] = {r.role_keys[TG_NR_ROOT][0]->pkey};
+	struct fx *f = *state;
+	repo_publish(&f->r);
+	EVP_PKEY *good[] = {f->r.role_keys[TG_NR_ROOT][0]->pkey};
 	tg_notary_trust t = pinned_trust(good, 1);
-	int rc = lookup(&r, &t, "latest", &target, &err);
-	expect_found(rc, err);
-	EVP_PKEY *other[] = {repo_key(&r)->pkey};
-	t = pinned_trust(other, 1); /* tofu is true too: a pin overrides it */
-	rc = lookup(&r, &t, "latest", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "the root of trust of " GUN " is not signed by a key "
-	                                   "pinned in trust root \"acme\"");
-	repo_free(&r);
+	int rc = fx_lookup_with(f, &t, "latest", f->r.now);
+	expect_found(f, rc);
+	EVP_PKEY *other[] = {repo_key(&f->r)->pkey};
+	t = pinned_trust(other, 1);
+	rc = fx_lookup_with(f, &t, "latest", f->r.now);
+	expect_refused(f, rc, TG_EINVAL, "the root of trust of " GUN " is not signed by a key "
+	                                 "pinned in trust root \"acme\"");
 }
 
-/* The pinned key is public: a server can list it in a root it signs with
- * its own key (threshold 1). The pin must be a key that signed the root. */
+/* The pinned key is public: a server can list it in a root that only its
+ * own key signs (threshold 1). The pin must be a key that signed. */
 static void test_pinned_key_listed_but_not_signing(void **state)
 {
-	struct repo r;
-	repo_init(&r);
-	struct key *pinned = r.role_keys[TG_NR_ROOT][0], *attacker = new_root_key(&r);
-	r.role_keys[TG_NR_ROOT][1] = attacker;
-	r.n_role_keys[TG_NR_ROOT] = 2;
-	r.signers[TG_NR_ROOT][0] = attacker;
-	repo_publish(&r);
-	tg_notary_target target;
-	tg_error err;
+	struct fx *f = *state;
+	struct key *pinned = f->r.role_keys[TG_NR_ROOT][0], *attacker = new_root_key(&f->r);
+	f->r.role_keys[TG_NR_ROOT][1] = attacker;
+	f->r.n_role_keys[TG_NR_ROOT] = 2;
+	f->r.signers[TG_NR_ROOT][0] = attacker;
+	repo_publish(&f->r);
 	EVP_PKEY *pins[] = {pinned->pkey};
 	tg_notary_trust t = pinned_trust(pins, 1);
-	int rc = lookup(&r, &t, "latest", &target, &err);
-	expect_refused(rc, err, TG_EINVAL, "is not signed by a key pinned in trust root \"acme\"");
-	repo_free(&r);
+	int rc = fx_lookup_with(f, &t, "latest", f->r.now);
+	expect_refused(f, rc, TG_EINVAL, "is not signed by a key pinned in trust root \"acme\"");
 }
 
-/* ---- root certificate validity ----------------------------------------------- */
+/* ---- root certificate validity on first use ----------------------------------- */
 
 static void test_root_certificate_validity(void **state)
 {
-	static const struct {
-		long long from, to; /* days from now */
-	} windows[] = {{-10, -1}, {1, 10}};
+	static const long long windows[][2] = {{-10, -1}, {1, 10}}; /* days from now */
+	struct fx *f = *state;
 	for (size_t i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
-		struct repo r;
-		tg_notary_target target;
-		tg_error err;
-		memset(&r, 0, sizeof(r));
-		r.now = time(NULL);
-		repo_init_with_root(&r, repo_cert_key(&r, r.now + windows[i].from * DAY,
-		                                      r.now + windows[i].to * DAY));
-		repo_publish(&r);
-		tg_notary_trust t = tofu_trust(NULL);
-		int rc = lookup(&r, &t, "latest", &target, &err);
-		expect_refused(rc, err, TG_EINVAL, "the root certificate of " GUN " is outside its "
-		                                   "validity period");
-		tg_notary_trust_clear(&t);
-		repo_free(&r);
+		fx_reset(f, windows[i][0], windows[i][1]);
+		repo_publish(&f->r);
+		int rc = fx_lookup(f, "latest");
+		expect_refused(f, rc, TG_EINVAL, "the root certificate of " GUN " is outside its "
+		                                 "validity period");
 	}
 }
+
+#define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_clean_repository),
-		cmocka_unit_test(test_targets_changed_after_signing),
-		cmocka_unit_test(test_targets_signed_by_other_key),
-		cmocka_unit_test(test_rollback),
-		cmocka_unit_test(test_freeze),
-		cmocka_unit_test(test_mix_and_match),
-		cmocka_unit_test(test_targets_threshold),
-		cmocka_unit_test(test_unknown_key_only),
-		cmocka_unit_test(test_endless_data),
-		cmocka_unit_test(test_declared_length_is_capped),
-		cmocka_unit_test(test_timestamp_not_json),
-		cmocka_unit_test(test_listed_file_missing),
-		cmocka_unit_test(test_delegation_outside_its_paths),
-		cmocka_unit_test(test_delegation_signed_by_unlisted_key),
-		cmocka_unit_test(test_root_rotation_valid),
-		cmocka_unit_test(test_root_rotation_new_key_only),
-		cmocka_unit_test(test_root_same_version_other_key),
-		cmocka_unit_test(test_root_rotation_skipped),
-		cmocka_unit_test(test_root_rotation_to_expired_certificate),
-		cmocka_unit_test(test_trusted_root_certificate_expires),
-		cmocka_unit_test(test_pinned_root_key),
-		cmocka_unit_test(test_pinned_key_listed_but_not_signing),
-		cmocka_unit_test(test_root_certificate_validity),
+		T(test_clean_repository),
+		T(test_targets_changed_after_signing),
+		T(test_targets_signed_by_other_key),
+		T(test_rollback),
+		T(test_freeze),
+		T(test_mix_and_match),
+		T(test_targets_threshold),
+		T(test_unknown_key_only),
+		T(test_endless_data),
+		T(test_declared_length_is_capped),
+		T(test_timestamp_not_json),
+		T(test_listed_file_missing),
+		T(test_delegation_outside_its_paths),
+		T(test_delegation_signed_by_unlisted_key),
+		T(test_root_rotation_valid),
+		T(test_root_rotation_new_key_only),
+		T(test_root_same_version_other_key),
+		T(test_root_rotation_skipped),
+		T(test_root_rotation_to_expired_certificate),
+		T(test_trusted_root_certificate_expires),
+		T(test_pinned_root_key),
+		T(test_pinned_key_listed_but_not_signing),
+		T(test_root_certificate_validity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
