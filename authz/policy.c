@@ -42,6 +42,18 @@ static const struct {
 	[TG_SET_OTHER_WRITES] = {"other_writes", true},
 };
 
+/* Cache settings: key in "cache", default, bounds. */
+static const struct {
+	const char *key;
+	long def, min, max;
+} cache_settings[TG_CACHE_SETTING_COUNT] = {
+	[TG_CACHE_TAG_TTL] = {"tag_ttl_seconds", 60, 0, 86400},
+	[TG_CACHE_VERDICT_TTL] = {"verdict_ttl_seconds", 86400, 0, 30 * 86400},
+	[TG_CACHE_NEGATIVE_TTL] = {"negative_ttl_seconds", 30, 0, 3600},
+	[TG_CACHE_STALE_IF_ERROR] = {"stale_if_error_seconds", 0, 0, 7 * 86400},
+	[TG_CACHE_MAX_ENTRIES] = {"max_entries", 100000, 100, 1000000},
+};
+
 static const char *const requirement_names[] = {
 	[TG_REQUIRE_ALLOW] = "allow",
 	[TG_REQUIRE_PUBLISHER] = "publisher",
@@ -289,6 +301,36 @@ static int load_verified(struct ctx *c, json_t *v, tg_policy *p)
 	                        &p->n_verified_publishers);
 }
 
+static int load_cache(struct ctx *c, json_t *v, tg_policy *p)
+{
+	if (!json_is_object(v))
+		return tg_pv_fail(c, "\"cache\" must be an object like {\"tag_ttl_seconds\": 60}");
+	const char *key;
+	json_t *val;
+	json_object_foreach(v, key, val) {
+		size_t i;
+		for (i = 0; i < TG_CACHE_SETTING_COUNT && strcmp(key, cache_settings[i].key) != 0; i++)
+			;
+		tg_pv_push_key(c, key);
+		if (i == TG_CACHE_SETTING_COUNT)
+			return tg_pv_fail(c, "unknown cache setting \"%s\" (known: tag_ttl_seconds, "
+			                     "verdict_ttl_seconds, negative_ttl_seconds, stale_if_error_seconds, "
+			                     "max_entries)", key);
+		json_int_t n = json_integer_value(val);
+		if (!json_is_integer(val) || n < cache_settings[i].min || n > cache_settings[i].max)
+			return tg_pv_fail(c, "\"%s\" must be a whole number from %ld to %ld", key,
+			                  cache_settings[i].min, cache_settings[i].max);
+		p->cache[i] = (long)n;
+		tg_pv_pop(c);
+	}
+	return TG_OK;
+}
+
+long tg_policy_cache_setting(const tg_policy *p, enum tg_cache_setting which)
+{
+	return which < TG_CACHE_SETTING_COUNT ? p->cache[which] : 0;
+}
+
 static int load_comment(struct ctx *c, json_t *v, tg_policy *p)
 {
 	return json_is_string(v) ? TG_OK : tg_pv_fail(c, "\"comment\" must be a string");
@@ -306,6 +348,7 @@ static const struct {
 	{"comment", load_comment},
 	{"trust_roots", tg_pv_load_trust_roots},
 	{"registries", tg_pv_load_registries},
+	{"cache", load_cache},
 };
 
 static int load_root(struct ctx *c, json_t *root, tg_policy *p)
@@ -321,7 +364,7 @@ static int load_root(struct ctx *c, json_t *root, tg_policy *p)
 		tg_pv_push_key(c, key);
 		if (i == n)
 			return tg_pv_fail(c, "unknown key \"%s\" (known: mode, official_images, verified_publishers, "
-			               "rules, operations, trust_roots, registries, comment)", key);
+			               "rules, operations, trust_roots, registries, cache, comment)", key);
 		int rc = top_level_keys[i].load(c, v, p);
 		if (rc != TG_OK)
 			return rc;
@@ -344,6 +387,8 @@ static tg_policy *policy_new(const char *source)
 	p->official_images = true;
 	for (size_t i = 0; i < TG_SET_COUNT; i++)
 		p->ops_allowed[i] = op_settings[i].default_allowed;
+	for (size_t i = 0; i < TG_CACHE_SETTING_COUNT; i++)
+		p->cache[i] = cache_settings[i].def;
 	return p;
 }
 

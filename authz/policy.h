@@ -16,7 +16,9 @@
  *     "trust_roots": {"NAME": {"type": "notary", "server": URL, "server_ca": FILE,
  *                              "root_keys": [FILE], "root_ca": FILE, "tofu": BOOL,
  *                              "timeout_ms": N}},
- *     "registries": {"HOST": {"url": URL, "ca": FILE}} }
+ *     "registries": {"HOST": {"url": URL, "ca": FILE}},
+ *     "cache": {"tag_ttl_seconds": N, "verdict_ttl_seconds": N, "negative_ttl_seconds": N,
+ *               "stale_if_error_seconds": N, "max_entries": N} }
  * GLOB matches the normalized repository (lower-case host): '*' any run of
  * characters including '/', '?' one character. The most specific matching
  * rule wins: most literal characters, then fewest wildcards, then first.
@@ -87,6 +89,17 @@ typedef struct tg_registry {
 	char *ca;            /* PEM file of its TLS CA, or NULL */
 } tg_registry;
 
+/* How long trust lookups are remembered ("cache" in the policy). */
+enum tg_cache_setting {
+	TG_CACHE_TAG_TTL,        /* tag -> signed digest, and the registry's digest for a tag */
+	TG_CACHE_VERDICT_TTL,    /* digest -> verdict per trust root (digests are immutable) */
+	TG_CACHE_NEGATIVE_TTL,   /* "not signed" and failed lookups */
+	TG_CACHE_STALE_IF_ERROR, /* how old a positive verdict may be used when the server is
+	                            unreachable; 0 = never (fail closed) */
+	TG_CACHE_MAX_ENTRIES,
+	TG_CACHE_SETTING_COUNT
+};
+
 typedef struct tg_policy tg_policy;
 
 /* Parse and validate policy text. source names it in messages (a path).
@@ -128,6 +141,9 @@ bool tg_policy_operation_allowed(const tg_policy *p, enum tg_op_setting which);
 const char *tg_policy_operation_key(enum tg_op_setting which);
 
 const char *tg_requirement_name(enum tg_requirement r);
+
+/* A cache setting (seconds, or entries for TG_CACHE_MAX_ENTRIES). */
+long tg_policy_cache_setting(const tg_policy *p, enum tg_cache_setting which);
 
 /* The trust root named name, or NULL. Borrowed from p. */
 const tg_trust_root *tg_policy_trust_root(const tg_policy *p, const char *name);

@@ -22,6 +22,7 @@ struct tg_policy {
 	size_t n_trust_roots;
 	tg_registry *registries;
 	size_t n_registries;
+	long cache[TG_CACHE_SETTING_COUNT];
 };
 
 

@@ -74,6 +74,10 @@ static const struct invalid_case invalid_cases[] = {
 	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": \"https://x\", "
 	 "\"tofu\": true, \"pin\": 1}}}", "unknown trust root key \"pin\""},
 	{"{\"rules\": [], \"registries\": {\"r.io\": {}}}", "registry \"r.io\" needs \"url\""},
+	{"{\"rules\": [], \"cache\": {\"tag_ttl\": 5}}", "unknown cache setting \"tag_ttl\""},
+	{"{\"rules\": [], \"cache\": {\"max_entries\": 5}}",
+	 "test.json:1:40: \"max_entries\" must be a whole number from 100 to 1000000"},
+	{"{\"rules\": [], \"cache\": {\"stale_if_error_seconds\": -1}}", "from 0 to 604800"},
 	{"{\"rules\": [], \"registries\": {\"r.io\": {\"url\": \"https://r.io\", \"user\": \"x\"}}}",
 	 "unknown registry key \"user\""},
 };
@@ -220,6 +224,16 @@ static void test_trust_roots_and_registries(void **state)
 	assert_non_null(r);
 	assert_string_equal(r->url, "https://registry.acme.io");
 	assert_null(tg_policy_registry(p, "other.io"));
+	assert_int_equal(tg_policy_cache_setting(p, TG_CACHE_TAG_TTL), 60); /* defaults */
+	assert_int_equal(tg_policy_cache_setting(p, TG_CACHE_STALE_IF_ERROR), 0);
+	tg_policy_free(p);
+	p = parse_ok("{\"rules\": [], \"cache\": {\"tag_ttl_seconds\": 5, \"verdict_ttl_seconds\": 600,"
+	             " \"negative_ttl_seconds\": 1, \"stale_if_error_seconds\": 3600, \"max_entries\": 500}}");
+	assert_int_equal(tg_policy_cache_setting(p, TG_CACHE_TAG_TTL), 5);
+	assert_int_equal(tg_policy_cache_setting(p, TG_CACHE_VERDICT_TTL), 600);
+	assert_int_equal(tg_policy_cache_setting(p, TG_CACHE_NEGATIVE_TTL), 1);
+	assert_int_equal(tg_policy_cache_setting(p, TG_CACHE_STALE_IF_ERROR), 3600);
+	assert_int_equal(tg_policy_cache_setting(p, TG_CACHE_MAX_ENTRIES), 500);
 	tg_policy_free(p);
 }
 
