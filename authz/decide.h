@@ -38,6 +38,8 @@ typedef struct tg_sig_fact {
 	char digest[TG_REF_DIGEST_MAX + 1]; /* the signed digest, when there is one */
 	char signer[64];                   /* the role that signed it: "targets/releases" */
 	char detail[TG_DECISION_MSG_MAX / 2]; /* for a person: what was found, or what failed */
+	char cache[8];                     /* how it was answered: "miss", "hit", "shared",
+	                                      "stale", "off" (for the audit log) */
 } tg_sig_fact;
 
 #define TG_SIG_FACTS_MAX 8

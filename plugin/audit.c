@@ -19,8 +19,23 @@ static void utc_now(char *buf, size_t n)
 	snprintf(buf + len, n - len, ".%03ldZ", ts.tv_nsec / 1000000L);
 }
 
+static json_t *signatures_json(const tg_trust_facts *facts)
+{
+	static const char *const status[] = {"verified", "not-signed", "failed"};
+	json_t *list = json_array();
+	for (size_t i = 0; list != NULL && i < facts->n; i++) {
+		const tg_sig_fact *f = &facts->sig[i];
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s?, s:s?, s:s}", "root", f->root,
+		                                      "status", status[f->status],
+		                                      "digest", f->digest[0] ? f->digest : NULL,
+		                                      "signer", f->signer[0] ? f->signer : NULL,
+		                                      "cache", f->cache[0] ? f->cache : "off"));
+	}
+	return list;
+}
+
 void tg_audit_log(unsigned long id, const tg_operation *op, const tg_decision *d,
-                  const char *policy_source)
+                  const tg_trust_facts *facts, const char *policy_source)
 {
 	char when[40];
 	utc_now(when, sizeof(when));
@@ -31,6 +46,8 @@ void tg_audit_log(unsigned long id, const tg_operation *op, const tg_decision *d
 	                         "rule", d->rule ? d->rule->match : NULL,
 	                         "verdict", tg_verdict_name(d->verdict), "reason", d->message,
 	                         "policy", policy_source);
+	if (line != NULL && facts != NULL && facts->n > 0)
+		json_object_set_new(line, "signatures", signatures_json(facts));
 	char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
 	if (text != NULL)
 		tg_log_raw_line(text);

@@ -42,7 +42,7 @@ static void deny_unreadable(tg_protocol *proto, const tg_error *why, tg_buf *res
 	tg_decision d;
 	tg_decide_env env = {proto->self_name};
 	tg_authz_decide(policy, &env, &op, why, NULL, &d);
-	tg_audit_log(atomic_fetch_add(&proto->next_id, 1), &op, &d, tg_policy_source(policy));
+	tg_audit_log(atomic_fetch_add(&proto->next_id, 1), &op, &d, NULL, tg_policy_source(policy));
 	answer_decision(response, d.allow, d.message);
 	tg_policy_store_release(proto->store, ref);
 }
@@ -73,16 +73,17 @@ static void handle_authz_req(tg_protocol *proto, const tg_server_request *req, t
 	const tg_policy *policy = tg_policy_ref_get(ref);
 	tg_decision d;
 	tg_decide_env env = {proto->self_name};
+	tg_trust_facts facts = {0};
 	tg_authz_decide(policy, &env, &op, &err, NULL, &d);
 	if (d.needs_signatures) {
 		/* The lookups run on this connection's thread, within each trust
 		 * root's timeout; other requests are served meanwhile. */
-		tg_trust_facts facts;
 		const tg_rule *rule = d.rule;
-		tg_signatures_lookup(policy, rule, &op, proto->state_dir, proto->docker_socket, &facts);
+		tg_signatures_lookup(policy, rule, &op, proto->state_dir, proto->docker_socket,
+		                     proto->cache, &facts);
 		tg_authz_decide(policy, &env, &op, &err, &facts, &d);
 	}
-	tg_audit_log(atomic_fetch_add(&proto->next_id, 1), &op, &d, tg_policy_source(policy));
+	tg_audit_log(atomic_fetch_add(&proto->next_id, 1), &op, &d, &facts, tg_policy_source(policy));
 	answer_decision(response, d.allow, d.message);
 	tg_policy_store_release(proto->store, ref);
 	tg_authz_request_free(areq);

@@ -15,6 +15,7 @@
 
 #include "plugin/policy_store.h"
 #include "plugin/server.h"
+#include "trustcache/cache.h"
 
 #define TG_PLUGIN_CONTENT_TYPE "application/vnd.docker.plugins.v1.2+json"
 
@@ -23,6 +24,7 @@ typedef struct tg_protocol {
 	const char *self_name; /* the name dockerd knows this plugin by */
 	const char *state_dir; /* trusted roots and versions of signature lookups */
 	const char *docker_socket; /* the daemon's API, to inspect local images */
+	tg_cache *cache;       /* trust answers, shared by all connections */
 	atomic_ulong next_id;
 } tg_protocol;
 

@@ -23,7 +23,10 @@
 #include "plugin/commands.h"
 #include "plugin/protocol.h"
 #include "plugin/server.h"
+#include "trustcache/cache.h"
 #include "trustcache/http.h"
+
+#define CACHE_SAVE_INTERVAL_S 30
 
 struct serve_options {
 	const char *socket_path;
@@ -139,17 +142,54 @@ static void reload_policy(tg_policy_store *store, bool force)
 	tg_policy_store_release(store, ref);
 }
 
+/* The trust cache survives restarts: cache.jsonl under the state dir
+ * (made again if someone removed it meanwhile). */
+static void save_cache(tg_cache *cache, const char *state_dir, const char *file)
+{
+	tg_error err;
+	if (mkdir(state_dir, 0700) != 0 && errno != EEXIST)
+		tg_log_errno(TG_LOG_WARN, "cannot create state directory %s", state_dir);
+	if (tg_cache_save(cache, file, 0, &err) != TG_OK)
+		tg_log(TG_LOG_WARN, "cannot save the trust cache to %s: %s", file, err.msg);
+}
+
+static tg_cache *open_cache(tg_policy_store *store, const char *state_dir, const char *file)
+{
+	tg_policy_ref *ref = tg_policy_store_acquire(store);
+	const tg_policy *p = tg_policy_ref_get(ref);
+	long max = tg_policy_cache_setting(p, TG_CACHE_MAX_ENTRIES);
+	long stale = tg_policy_cache_setting(p, TG_CACHE_STALE_IF_ERROR);
+	tg_policy_store_release(store, ref);
+	tg_cache *cache = NULL;
+	tg_error err;
+	size_t loaded = 0;
+	if (tg_cache_new((size_t)max, &cache, &err) != TG_OK) {
+		tg_log(TG_LOG_ERROR, "cannot create the trust cache: %s", err.msg);
+		return NULL;
+	}
+	if (mkdir(state_dir, 0700) != 0 && errno != EEXIST)
+		tg_log_errno(TG_LOG_WARN, "cannot create state directory %s", state_dir);
+	int rc = tg_cache_load(cache, file, time(NULL), stale, 0, &loaded, &err);
+	if (rc != TG_OK) /* corrupt or truncated: what was valid is kept, the rest ignored */
+		tg_log(TG_LOG_WARN, "trust cache %s: %s", file, err.msg);
+	tg_log(TG_LOG_INFO, "trust cache: %zu answers loaded from %s", loaded, file);
+	return cache;
+}
+
 /* Wait for signals until asked to stop. */
-static void run_until_stopped(tg_policy_store *store, const sigset_t *signals)
+static void run_until_stopped(tg_policy_store *store, const sigset_t *signals, tg_cache *cache,
+                              const char *state_dir, const char *cache_file)
 {
 	const struct timespec poll_interval = {1, 0};
-	for (;;) {
+	for (unsigned tick = 1;; tick++) {
 		int sig = sigtimedwait(signals, NULL, &poll_interval);
 		if (sig == SIGTERM || sig == SIGINT) {
 			tg_log(TG_LOG_INFO, "received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			return;
 		}
 		reload_policy(store, sig == SIGHUP);
+		if (tick % CACHE_SAVE_INTERVAL_S == 0 && tg_cache_count(cache) > 0)
+			save_cache(cache, state_dir, cache_file);
 	}
 }
 
@@ -184,7 +224,14 @@ int tg_cmd_serve(int argc, char **argv)
 		tg_log(TG_LOG_ERROR, "cannot load the policy: %s", err.msg);
 		return 1;
 	}
-	tg_protocol proto = {store, o.plugin_name, o.state_dir, o.docker_socket, 1};
+	char cache_file[PATH_MAX];
+	snprintf(cache_file, sizeof(cache_file), "%s/cache.jsonl", o.state_dir);
+	tg_cache *cache = open_cache(store, o.state_dir, cache_file);
+	if (cache == NULL) {
+		tg_policy_store_close(store);
+		return 1;
+	}
+	tg_protocol proto = {store, o.plugin_name, o.state_dir, o.docker_socket, cache, 1};
 	tg_server_config cfg = {o.socket_path, 0600, o.max_connections, o.idle_timeout_s,
 	                        o.timeout_ms, TG_REQUEST_MAX, TG_PLUGIN_CONTENT_TYPE};
 	make_parent_dirs(o.socket_path);
@@ -192,14 +239,17 @@ int tg_cmd_serve(int argc, char **argv)
 	if (tg_server_start(&cfg, tg_protocol_handle, &proto, &srv, &err) != TG_OK) {
 		tg_log(TG_LOG_ERROR, "%s", err.msg);
 		tg_policy_store_close(store);
+		tg_cache_free(cache);
 		return 1;
 	}
 	tg_policy_ref *ref = tg_policy_store_acquire(store);
 	tg_log(TG_LOG_INFO, "trustgate %s serving plugin \"%s\" on %s with policy %s", TG_VERSION,
 	       o.plugin_name, o.socket_path, tg_policy_source(tg_policy_ref_get(ref)));
 	tg_policy_store_release(store, ref);
-	run_until_stopped(store, &signals);
+	run_until_stopped(store, &signals, cache, o.state_dir, cache_file);
 	tg_server_stop(srv);
+	save_cache(cache, o.state_dir, cache_file);
+	tg_cache_free(cache);
 	tg_policy_store_close(store);
 	tg_http_global_cleanup();
 	return 0;

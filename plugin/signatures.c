@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "plugin/lookup_cache.h"
 #include "trustcache/docker.h"
 #include "trustcache/http.h"
 #include "trustcache/notary.h"
@@ -22,11 +23,16 @@ struct credentials {
 	char password[512];
 };
 
-/* The fetch context of one lookup: where, as whom, and until when. */
+/* The context of one trust root's lookups: where, as whom, until when,
+ * and the cache its answers go through. */
 struct fetch_ctx {
 	const tg_trust_root *root;
 	struct timespec deadline;
 	struct credentials cred;
+	const tg_policy *policy;
+	tg_cache *cache;     /* NULL: no caching */
+	char root_id[96];    /* trust root name and a fingerprint of its settings */
+	tg_sig_fact *fact;   /* where to note how answers were found */
 };
 
 /* Read {"username": ..., "password": ...} from the trust root's root-only
@@ -108,6 +114,77 @@ static int registry_digest(const tg_policy *policy, const tg_reference *ref,
 	return tg_registry_manifest_digest(base, ref->path, ref->tag, &opt, digest, err);
 }
 
+/* Cached answers are tied to the trust root's settings: a changed server,
+ * pin or CA gives other keys, so its verdicts are looked up afresh. */
+static void fingerprint_root(const tg_trust_root *r, char *out, size_t n)
+{
+	unsigned long long h = 1469598103934665603ULL;
+	const char *parts[] = {r->server, r->server_ca, r->root_ca, r->tofu ? "tofu" : "pinned"};
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]) + r->n_root_keys; i++) {
+		const char *p = i < 4 ? parts[i] : r->root_keys[i - 4];
+		for (; p != NULL && *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		h = (h ^ 0x1f) * 1099511628211ULL;
+	}
+	snprintf(out, n, "%.60s#%016llx", r->name, h);
+}
+
+static void note_source(struct fetch_ctx *fc, enum tg_lookup_source s)
+{
+	if (fc->fact->cache[0] == '\0' || s == TG_LOOKUP_STALE)
+		snprintf(fc->fact->cache, sizeof(fc->fact->cache), "%s", tg_lookup_source_name(s));
+}
+
+static int64_t deadline_ms(const struct fetch_ctx *fc)
+{
+	return tg_cache_monotonic_ms() + remaining_ms(&fc->deadline);
+}
+
+struct notary_call {
+	const tg_notary_trust *trust;
+	struct fetch_ctx *fc;
+	const char *gun, *want;
+	bool by_digest;
+};
+
+static int notary_call_fn(void *arg, tg_cache_value *v, tg_error *err)
+{
+	struct notary_call *c = arg;
+	tg_notary_target t;
+	int rc = c->by_digest
+	                 ? tg_notary_lookup_digest(c->trust, notary_fetch, c->fc, c->gun, c->want, time(NULL), &t, err)
+	                 : tg_notary_lookup_tag(c->trust, notary_fetch, c->fc, c->gun, c->want, time(NULL), &t, err);
+	if (rc == TG_OK) {
+		snprintf(v->digest, sizeof(v->digest), "%s", t.digest);
+		snprintf(v->signer, sizeof(v->signer), "%s", t.role);
+		snprintf(v->detail, sizeof(v->detail), "%s", t.tag);
+	}
+	return rc;
+}
+
+/* A Notary answer for gun's tag or digest, through the cache. */
+static int notary_answer(const tg_notary_trust *trust, struct fetch_ctx *fc, const char *gun,
+                         bool by_digest, const char *want, tg_notary_target *t, tg_error *err)
+{
+	char key[TG_CACHE_KEY_MAX];
+	snprintf(key, sizeof(key), "%s\x1fnotary\x1f%s\x1f%s\x1f%s", gun, fc->root_id,
+	         by_digest ? "digest" : "tag", want);
+	struct notary_call call = {trust, fc, gun, want, by_digest};
+	tg_cache_value v;
+	enum tg_lookup_source src;
+	int rc = tg_lookup_cached(fc->cache, fc->policy, key,
+	                          by_digest ? TG_CACHE_VERDICT_TTL : TG_CACHE_TAG_TTL, deadline_ms(fc),
+	                          notary_call_fn, &call, &v, &src, err);
+	note_source(fc, src);
+	if (rc == TG_OK) {
+		memset(t, 0, sizeof(*t));
+		snprintf(t->digest, sizeof(t->digest), "%s", v.digest);
+		snprintf(t->role, sizeof(t->role), "%s", v.signer);
+		snprintf(t->tag, sizeof(t->tag), "%.128s", by_digest ? v.detail : want);
+	}
+	return rc;
+}
+
 static void set_fact(tg_sig_fact *f, enum tg_sig_status status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -121,6 +198,34 @@ static void set_fact(tg_sig_fact *f, enum tg_sig_status status, const char *fmt,
 }
 
 /* A lookup error: "not signed" when the trust data says so, else failed. */
+struct registry_call {
+	struct fetch_ctx *fc;
+	const tg_reference *ref;
+};
+
+static int registry_call_fn(void *arg, tg_cache_value *v, tg_error *err)
+{
+	struct registry_call *c = arg;
+	return registry_digest(c->fc->policy, c->ref, &c->fc->deadline, v->digest, err);
+}
+
+/* The digest a registry serves for a tag, through the cache (tag TTL). */
+static int registry_answer(struct fetch_ctx *fc, const tg_reference *ref, char *digest, tg_error *err)
+{
+	char key[TG_CACHE_KEY_MAX], gun[TG_REF_NAME_MAX + 1];
+	tg_reference_repository(ref, gun, sizeof(gun));
+	snprintf(key, sizeof(key), "%s\x1fregistry\x1f%s", gun, ref->tag);
+	struct registry_call call = {fc, ref};
+	tg_cache_value v;
+	enum tg_lookup_source src;
+	int rc = tg_lookup_cached(fc->cache, fc->policy, key, TG_CACHE_TAG_TTL, deadline_ms(fc),
+	                          registry_call_fn, &call, &v, &src, err);
+	note_source(fc, src);
+	if (rc == TG_OK)
+		snprintf(digest, TG_REGISTRY_DIGEST_SIZE, "%.71s", v.digest);
+	return rc;
+}
+
 static void set_lookup_error(tg_sig_fact *f, int rc, const tg_error *err)
 {
 	set_fact(f, rc == TG_ENOTFOUND ? TG_SIG_NOT_SIGNED : TG_SIG_FAILED, "%s", err->msg);
@@ -131,7 +236,7 @@ static void check_by_digest(const tg_notary_trust *trust, struct fetch_ctx *fc, 
 {
 	tg_notary_target t;
 	tg_error err;
-	int rc = tg_notary_lookup_digest(trust, notary_fetch, fc, gun, ref->digest, time(NULL), &t, &err);
+	int rc = notary_answer(trust, fc, gun, true, ref->digest, &t, &err);
 	if (rc != TG_OK) {
 		set_lookup_error(f, rc, &err);
 		return;
@@ -148,7 +253,7 @@ static void check_by_tag(const tg_policy *policy, const tg_notary_trust *trust,
 {
 	tg_notary_target t;
 	tg_error err;
-	int rc = tg_notary_lookup_tag(trust, notary_fetch, fc, gun, ref->tag, time(NULL), &t, &err);
+	int rc = notary_answer(trust, fc, gun, false, ref->tag, &t, &err);
 	if (rc != TG_OK) {
 		set_lookup_error(f, rc, &err);
 		return;
@@ -162,7 +267,7 @@ static void check_by_tag(const tg_policy *policy, const tg_notary_trust *trust,
 		return;
 	}
 	char served[TG_REGISTRY_DIGEST_SIZE];
-	if ((rc = registry_digest(policy, ref, &fc->deadline, served, &err)) != TG_OK)
+	if ((rc = registry_answer(fc, ref, served, &err)) != TG_OK)
 		set_fact(f, TG_SIG_FAILED, "tag \"%s\" is signed as %s, but the registry's digest for it "
 		         "could not be read: %s", t.tag, t.digest, err.msg);
 	else if (strcmp(served, t.digest) != 0)
@@ -219,7 +324,7 @@ static void check_local_image(const tg_policy *policy, const tg_notary_trust *tr
 		const char *digest;
 		tg_notary_target t;
 		if (!repo_digest_of(img.repo_digests[i], gun, &digest) ||
-		    tg_notary_lookup_digest(trust, notary_fetch, fc, gun, digest, time(NULL), &t, &err) != TG_OK)
+		    notary_answer(trust, fc, gun, true, digest, &t, &err) != TG_OK)
 			continue;
 		snprintf(f->digest, sizeof(f->digest), "%s", t.digest);
 		snprintf(f->signer, sizeof(f->signer), "%s", t.role);
@@ -233,7 +338,8 @@ static void check_local_image(const tg_policy *policy, const tg_notary_trust *tr
 }
 
 static void look_up_one(const tg_policy *policy, const tg_trust_root *root, const tg_operation *op,
-                        const char *state_dir, const char *docker_socket, tg_sig_fact *f)
+                        const char *state_dir, const char *docker_socket, tg_cache *cache,
+                        tg_sig_fact *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->root = root->name;
@@ -254,7 +360,8 @@ static void look_up_one(const tg_policy *policy, const tg_trust_root *root, cons
 		set_fact(f, TG_SIG_FAILED, "trust root \"%s\" cannot be loaded: %s", root->name, err.msg);
 		return;
 	}
-	struct fetch_ctx fc = {root, {0, 0}, {0}};
+	struct fetch_ctx fc = {root, {0, 0}, {0}, policy, cache, "", f};
+	fingerprint_root(root, fc.root_id, sizeof(fc.root_id));
 	if (root->credentials != NULL && load_credentials(root->credentials, &fc.cred, &err) != TG_OK) {
 		set_fact(f, TG_SIG_FAILED, "%s", err.msg);
 		tg_notary_trust_clear(&trust);
@@ -279,12 +386,13 @@ static void look_up_one(const tg_policy *policy, const tg_trust_root *root, cons
 }
 
 void tg_signatures_lookup(const tg_policy *policy, const tg_rule *rule, const tg_operation *op,
-                          const char *state_dir, const char *docker_socket, tg_trust_facts *facts)
+                          const char *state_dir, const char *docker_socket, tg_cache *cache,
+                          tg_trust_facts *facts)
 {
 	memset(facts, 0, sizeof(*facts));
 	for (size_t i = 0; i < rule->n_trust_roots && facts->n < TG_SIG_FACTS_MAX; i++) {
 		const tg_trust_root *root = tg_policy_trust_root(policy, rule->trust_roots[i]);
 		if (root != NULL)
-			look_up_one(policy, root, op, state_dir, docker_socket, &facts->sig[facts->n++]);
+			look_up_one(policy, root, op, state_dir, docker_socket, cache, &facts->sig[facts->n++]);
 	}
 }

@@ -17,14 +17,17 @@
 #include "authz/decide.h"
 #include "authz/operation.h"
 #include "authz/policy.h"
+#include "trustcache/cache.h"
 
 /* Fill *facts with what each of rule's trust roots says about op's image.
  * Never fails: a lookup that cannot complete is a TG_SIG_FAILED fact whose
  * detail says why. state_dir keeps trusted roots and versions (NULL: the
  * lookups remember nothing). docker_socket is the daemon's API socket, for
- * creates and tags of local images by tag (NULL: judged by the tag alone). */
+ * creates and tags of local images by tag (NULL: judged by the tag alone).
+ * cache keeps answers with the policy's TTLs (NULL: every lookup is live);
+ * each fact says how it was answered. */
 void tg_signatures_lookup(const tg_policy *policy, const tg_rule *rule, const tg_operation *op,
-                          const char *state_dir, const char *docker_socket,
+                          const char *state_dir, const char *docker_socket, tg_cache *cache,
                           tg_trust_facts *facts);
 
 #endif

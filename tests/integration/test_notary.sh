@@ -20,7 +20,9 @@ R=$TG_REGISTRY
 policy=$TG_WORK/policy.json
 state=$TG_WORK/state
 
-write_policy() { # write_policy TRUST_ROOT_JSON
+# Short TTLs keep the cache's effects inside this test's timeline.
+CACHE='{"tag_ttl_seconds": 2, "verdict_ttl_seconds": 2, "negative_ttl_seconds": 2}'
+write_policy() { # write_policy TRUST_ROOT_JSON (uses $CACHE)
   cat >"$policy.tmp" <<JSON
 {
   "rules": [
@@ -28,7 +30,8 @@ write_policy() { # write_policy TRUST_ROOT_JSON
     {"match": "$R/acme/*", "require": "signed", "trust_roots": ["acme-notary"]}
   ],
   "trust_roots": {"acme-notary": $1},
-  "operations": {"import": "allow"}
+  "operations": {"import": "allow"},
+  "cache": $CACHE
 }
 JSON
   mv "$policy.tmp" "$policy"
@@ -64,6 +67,9 @@ for t in signed:1 signed:2 signed:nosig signed:3 unsigned:1; do dk rmi -f "$R/ac
 
 # --- signed images pull and run
 tg_h_expect_ok "pull of a signed tag" dk pull "$R/acme/signed:1"
+tg_h_expect_ok "the same pull again" dk pull "$R/acme/signed:1"
+tg_h_check "the second pull was answered from the trust cache (audit log)" \
+  bash -c "grep '\"normalized\":\"$R/acme/signed:1\"' '$TG_WORK/trustgate.log' | grep -q '\"cache\":\"hit\"'"
 tg_h_expect_output "run of a signed tag" "hello signed" \
   dk run --rm --network none "$R/acme/signed:1" /bin/echo "hello signed"
 tg_h_expect_ok "pull of a tag signed by a delegation (targets/releases)" dk pull "$R/acme/signed:2"
@@ -154,14 +160,43 @@ tg_h_expect_output "a hanging Notary is cut off at the trust root's timeout" "ti
 tg_h_check "the denied pull returned within the timeout plus slack (${pull_ms} ms)" test "$pull_ms" -lt 6000
 tg_h_check "docker ps was not held up by the pending lookup (${ps_ms} ms)" test "$ps_ms" -lt 1500
 
-# --- Notary down: denied quickly, and the daemon keeps serving
+# --- Notary down. By default trustgate fails closed, even for an image it
+# has verified before (once the cached answer's TTL is over).
+write_policy "$tofu_root"
+kill -HUP "${TG_H_TRUSTGATE%%:*}"
+sleep 3 # past the 2 s TTLs
+tg_n_stop_notary_server
+tg_h_expect_fail "with Notary stopped a signed image is denied (fail closed)" "cannot connect" \
+  dk pull "$R/acme/signed:1"
+tg_h_expect_ok "docker ps still works with Notary down" dk ps
+
+# Stale-if-error: a positive verdict no older than the window may be used,
+# and the audit log says so.
+CACHE='{"tag_ttl_seconds": 2, "verdict_ttl_seconds": 2, "stale_if_error_seconds": 3600}'
 write_policy "$tofu_root"
 kill -HUP "${TG_H_TRUSTGATE%%:*}"
 sleep 1
-tg_n_stop_notary_server
-tg_h_expect_fail "with Notary stopped a signed image is denied" "cannot connect" \
+tg_h_expect_ok "with stale-if-error, the signed image verified earlier still pulls" \
   dk pull "$R/acme/signed:1"
-tg_h_expect_ok "docker ps still works with Notary down" dk ps
+tg_h_check "and the audit log marks the verdict as stale" \
+  bash -c "grep '\"normalized\":\"$R/acme/signed:1\"' '$TG_WORK/trustgate.log' | tail -1 | grep -q '\"cache\":\"stale\"'"
+
+# The cache survives a restart of trustgate (Notary still down).
+tg_h_restart_trustgate
+tg_h_check "the trust cache was saved and loaded" grep -q "trust cache: [1-9][0-9]* answers loaded" \
+  "$TG_WORK/trustgate.log"
+tg_h_expect_output "after a restart with Notary down, the cached signed image still runs" \
+  "still trusted" dk run --rm --network none "$R/acme/signed:1" /bin/echo "still trusted"
+tg_h_expect_fail "an image never verified before is denied" "cannot connect" \
+  dk pull "$R/acme/signed@$signed3"
+
+# Past the window: denied again.
+CACHE='{"tag_ttl_seconds": 2, "verdict_ttl_seconds": 2, "stale_if_error_seconds": 1}'
+write_policy "$tofu_root"
+kill -HUP "${TG_H_TRUSTGATE%%:*}"
+sleep 2
+tg_h_expect_fail "past the stale-if-error window the signed image is denied" "cannot connect" \
+  dk pull "$R/acme/signed:1"
 tg_h_expect_ok "dockerd still answers" dk version
 
 tg_h_summary
