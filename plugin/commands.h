@@ -13,4 +13,7 @@ int tg_cmd_check(int argc, char **argv);
 /* trustgate policy validate FILE: 0 valid, 1 invalid, 2 usage error. */
 int tg_cmd_policy(int argc, char **argv);
 
+/* trustgate cache list|flush [IMAGE]: 0 done, 2 error. */
+int tg_cmd_cache(int argc, char **argv);
+
 #endif

@@ -24,6 +24,8 @@ static const char usage[] =
 	"        (exit 0 allowed, 1 denied, 2 error)\n"
 	"  policy validate FILE\n"
 	"        check a policy file without applying it (exit 0 valid, 1 invalid)\n"
+	"  cache list [--socket PATH] | cache flush [--socket PATH] [IMAGE]\n"
+	"        show or forget the trust answers a running trustgate keeps\n"
 	"\n"
 	"  --help     show this help\n"
 	"  --version  show the version\n"
@@ -52,6 +54,8 @@ int main(int argc, char **argv)
 		return tg_cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "policy") == 0)
 		return tg_cmd_policy(argc - 1, argv + 1);
+	if (strcmp(cmd, "cache") == 0)
+		return tg_cmd_cache(argc - 1, argv + 1);
 	fprintf(stderr, "trustgate: unknown command \"%s\"\n\n%s", cmd, usage);
 	return 2;
 }

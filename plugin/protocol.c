@@ -4,6 +4,7 @@
  * says what was wrong. */
 #include "plugin/protocol.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,53 @@ static void handle_authz_req(tg_protocol *proto, const tg_server_request *req, t
 	tg_authz_request_free(areq);
 }
 
+static int list_entry(const tg_cache_entry *e, void *arg)
+{
+	static const char *const status[] = {"verified", "not-signed"};
+	json_t *list = arg;
+	const char *st = e->value.status == TG_OK ? status[0] : status[1];
+	char key[TG_CACHE_KEY_MAX];
+	snprintf(key, sizeof(key), "%s", e->key);
+	for (char *p = key; *p; p++) /* the field separator, shown readably */
+		if (*p == '\x1f')
+			*p = ' ';
+	json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "key", key,
+	                                      "status", st, "digest", e->value.digest, "signer",
+	                                      e->value.signer, "inserted", (json_int_t)e->inserted,
+	                                      "expires", (json_int_t)e->expires));
+	return 0;
+}
+
+/* /TrustGate.CacheList -> {"Entries":[...]}; /TrustGate.CacheFlush with
+ * {"Prefix": "<repository>"} (or "" for all) -> {"Removed": N}. */
+static void handle_cache_call(tg_protocol *proto, const tg_server_request *req, unsigned *status,
+                              tg_buf *response)
+{
+	tg_error err;
+	if (proto->cache == NULL) {
+		*status = 404;
+		answer_json(response, json_pack("{s:s}", "Err", "this trustgate has no cache"));
+	} else if (strcmp(req->url, "/TrustGate.CacheList") == 0) {
+		json_t *list = json_array();
+		tg_cache_foreach(proto->cache, list_entry, list, &err);
+		answer_json(response, json_pack("{s:o}", "Entries", list));
+	} else if (strcmp(req->url, "/TrustGate.CacheFlush") == 0) {
+		json_t *body = json_loadb(req->body, req->body_len, 0, NULL);
+		const char *prefix = json_string_value(json_object_get(body, "Prefix"));
+		char with_sep[TG_CACHE_KEY_MAX];
+		snprintf(with_sep, sizeof(with_sep), "%s%s", prefix ? prefix : "",
+		         prefix && prefix[0] ? "\x1f" : "");
+		size_t removed = prefix ? tg_cache_flush(proto->cache, with_sep) : 0;
+		answer_json(response, prefix ? json_pack("{s:I}", "Removed", (json_int_t)removed)
+		                             : json_pack("{s:s}", "Err", "Prefix is missing"));
+		*status = prefix ? 200 : 400;
+		json_decref(body);
+	} else {
+		*status = 404;
+		answer_json(response, json_pack("{s:s}", "Err", "unknown cache call"));
+	}
+}
+
 void tg_protocol_handle(void *arg, const tg_server_request *req, unsigned *status,
                         tg_buf *response)
 {
@@ -103,6 +151,9 @@ void tg_protocol_handle(void *arg, const tg_server_request *req, unsigned *statu
 		handle_authz_req(proto, req, response);
 	} else if (strcmp(req->url, "/AuthZPlugin.AuthZRes") == 0) {
 		answer_decision(response, true, NULL);
+	} else if (strncmp(req->url, "/TrustGate.Cache", 16) == 0) {
+		/* Admin calls from `trustgate cache`; the socket is root's alone. */
+		handle_cache_call(proto, req, status, response);
 	} else {
 		*status = 404;
 		answer_json(response, json_pack("{s:s}", "Err", "unknown plugin endpoint"));

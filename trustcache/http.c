@@ -318,6 +318,7 @@ struct req {
 	const char *password;
 	const char *ca_file;
 	const char *unix_socket;
+	const char *post_json;
 	int https_only;       /* redirects may not leave https */
 	size_t max_body;
 	long deadline_ms;     /* the whole call's budget, for messages */
@@ -562,6 +563,8 @@ static int perform(const struct req *rq, tg_http_response *resp, tg_error *err)
 		SETOPT(h, CURLOPT_CAINFO, rq->ca_file);
 	if (rq->unix_socket != NULL)
 		SETOPT(h, CURLOPT_UNIX_SOCKET_PATH, rq->unix_socket);
+	if (rq->post_json != NULL)
+		SETOPT(h, CURLOPT_POSTFIELDS, rq->post_json);
 	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
 	SETOPT(h, CURLOPT_TIMEOUT_MS, (long)left);
 	SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, (long)left);
@@ -842,6 +845,7 @@ int tg_http_get(const char *url, const tg_http_options *opt, tg_http_response *o
 		.authz = line,
 		.ca_file = opt->ca_file,
 		.unix_socket = opt->unix_socket,
+		.post_json = opt->post_json,
 		.https_only = strcmp(u.scheme, "https") == 0,
 		.max_body = opt->max_body > 0 ? opt->max_body : TG_HTTP_DEFAULT_MAX_BODY,
 		.deadline_ms = deadline,

@@ -59,6 +59,7 @@ typedef struct tg_http_options {
 	                               then a Bearer challenge is answered, see above) */
 	const char *username;  /* basic credentials for the token realm or a Basic */
 	const char *password;  /* challenge; both NULL = anonymous */
+	const char *post_json;   /* POST this JSON body instead of GET; NULL = GET/HEAD */
 	const char *unix_socket; /* connect to this Unix socket instead of the URL's host
 	                            (the Docker API: "http://docker/v1.41/..."); NULL = TCP */
 } tg_http_options;

@@ -77,6 +77,12 @@ tg_h_expect_ok "pull by a signed digest" dk pull "$R/acme/signed@$digest1"
 tg_h_check "the audit log names the signer role" grep -q \
   "\"verdict\":\"allow\",\"reason\":\"$R/acme/signed:2 is signed: tag \\\\\"2\\\\\" is signed by targets/releases" \
   "$TG_WORK/trustgate.log"
+tg_h_expect_output "trustgate cache list shows the cached signature of the signed tag" \
+  "verified   $R/acme/signed notary acme-notary#" "$TG_BIN" cache list --socket "$TG_PLUGIN_SOCK"
+tg_h_expect_output "trustgate cache flush IMAGE forgets that repository's answers" \
+  "cached answers for $R/acme/signed" "$TG_BIN" cache flush --socket "$TG_PLUGIN_SOCK" "$R/acme/signed:1"
+tg_h_expect_output "after the flush the list has none of them" "0 cached answers" \
+  bash -c "'$TG_BIN' cache list --socket '$TG_PLUGIN_SOCK' | grep -v '$R/acme/unsigned' | tail -1"
 tg_h_check "the trusted root and versions were recorded" \
   bash -c "ls '$state'/notary/acme-notary/ | grep -q signed"
 
