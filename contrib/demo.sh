@@ -59,7 +59,7 @@ cat >"$policy" <<JSON
   "operations": {"import": "allow"}
 }
 JSON
-tg_h_start_trustgate "$policy" --state-dir "$TG_WORK/state"
+tg_h_start_trustgate "$policy" --state-dir "$TG_WORK/state" --docker-socket "$TG_DOCKER_SOCK"
 tg_h_start_dockerd
 
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }

@@ -92,9 +92,9 @@ static void handle_authz_req(tg_protocol *proto, const tg_server_request *req, t
 
 static int list_entry(const tg_cache_entry *e, void *arg)
 {
-	static const char *const status[] = {"verified", "not-signed"};
 	json_t *list = arg;
-	const char *st = e->value.status == TG_OK ? status[0] : status[1];
+	bool registry = strstr(e->key, "\x1fregistry\x1f") != NULL;
+	const char *st = e->value.status != TG_OK ? "not-signed" : registry ? "served" : "verified";
 	char key[TG_CACHE_KEY_MAX];
 	snprintf(key, sizeof(key), "%s", e->key);
 	for (char *p = key; *p; p++) /* the field separator, shown readably */
