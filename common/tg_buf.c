@@ -74,6 +74,13 @@ const char *tg_buf_str(const tg_buf *b)
 	return b->data ? b->data : "";
 }
 
+void tg_buf_clear(tg_buf *b)
+{
+	b->len = 0;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
 void tg_buf_free(tg_buf *b)
 {
 	if (b == NULL)

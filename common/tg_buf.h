@@ -33,6 +33,9 @@ int tg_buf_printf(tg_buf *b, const char *fmt, ...) __attribute__((format(printf,
 /* Text of the buffer: "" when empty, never NULL. Borrowed. */
 const char *tg_buf_str(const tg_buf *b);
 
+/* Empty the buffer, keeping its storage. */
+void tg_buf_clear(tg_buf *b);
+
 /* Free the storage and reset to empty (keeps max). Accepts NULL. */
 void tg_buf_free(tg_buf *b);
 

@@ -1,13 +1,15 @@
-/* audit: see audit.h. Built with jansson so every string is escaped. */
+/* audit: see audit.h. The line is written with tg_json_out rather than a
+ * JSON library: it is built on every request, and text from the request
+ * (paths, image names) may be invalid UTF-8, which must still be logged. */
 #include "plugin/audit.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <time.h>
 
-#include <jansson.h>
-
+#include "common/tg_json_out.h"
 #include "common/tg_log.h"
+
+#define AUDIT_LINE_MAX (64 * 1024)
 
 static void utc_now(char *buf, size_t n)
 {
@@ -19,19 +21,27 @@ static void utc_now(char *buf, size_t n)
 	snprintf(buf + len, n - len, ".%03ldZ", ts.tv_nsec / 1000000L);
 }
 
-static json_t *signatures_json(const tg_trust_facts *facts)
+static int put_signatures(tg_buf *b, const tg_trust_facts *facts)
 {
 	static const char *const status[] = {"verified", "not-signed", "failed"};
-	json_t *list = json_array();
-	for (size_t i = 0; list != NULL && i < facts->n; i++) {
+	int rc = tg_buf_puts(b, ",\"signatures\":[");
+	for (size_t i = 0; rc == TG_OK && i < facts->n; i++) {
 		const tg_sig_fact *f = &facts->sig[i];
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s?, s:s?, s:s}", "root", f->root,
-		                                      "status", status[f->status],
-		                                      "digest", f->digest[0] ? f->digest : NULL,
-		                                      "signer", f->signer[0] ? f->signer : NULL,
-		                                      "cache", f->cache[0] ? f->cache : "off"));
+		rc = tg_buf_puts(b, i ? ",{" : "{");
+		if (rc == TG_OK)
+			rc = tg_json_put_field(b, "root", f->root, 1);
+		if (rc == TG_OK)
+			rc = tg_json_put_field(b, "status", status[f->status], 0);
+		if (rc == TG_OK)
+			rc = tg_json_put_field(b, "digest", f->digest[0] ? f->digest : NULL, 0);
+		if (rc == TG_OK)
+			rc = tg_json_put_field(b, "signer", f->signer[0] ? f->signer : NULL, 0);
+		if (rc == TG_OK)
+			rc = tg_json_put_field(b, "cache", f->cache[0] ? f->cache : "off", 0);
+		if (rc == TG_OK)
+			rc = tg_buf_puts(b, "}");
 	}
-	return list;
+	return rc == TG_OK ? tg_buf_puts(b, "]") : rc;
 }
 
 void tg_audit_log(unsigned long id, const tg_operation *op, const tg_decision *d,
@@ -39,21 +49,36 @@ void tg_audit_log(unsigned long id, const tg_operation *op, const tg_decision *d
 {
 	char when[40];
 	utc_now(when, sizeof(when));
-	json_t *line = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:s}",
-	                         "time", when, "id", (json_int_t)id, "op", tg_op_kind_token(op->kind),
-	                         "method", op->method, "path", op->path, "image", op->image,
-	                         "normalized", d->normalized, "target", op->target[0] ? op->target : NULL,
-	                         "rule", d->rule ? d->rule->match : NULL,
-	                         "verdict", tg_verdict_name(d->verdict), "reason", d->message,
-	                         "policy", policy_source);
-	if (line != NULL && facts != NULL && facts->n > 0)
-		json_object_set_new(line, "signatures", signatures_json(facts));
-	char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
-	if (text != NULL)
-		tg_log_raw_line(text);
-	else
+	tg_buf b;
+	tg_buf_init(&b, AUDIT_LINE_MAX);
+	int rc = tg_buf_puts(&b, "{");
+	if (rc == TG_OK)
+		rc = tg_json_put_field(&b, "time", when, 1);
+	if (rc == TG_OK)
+		rc = tg_buf_printf(&b, ",\"id\":%lu", id);
+	const char *fields[][2] = {
+		{"op", tg_op_kind_token(op->kind)},
+		{"method", op->method},
+		{"path", op->path},
+		{"image", op->image},
+		{"normalized", d->normalized},
+		{"target", op->target[0] ? op->target : NULL},
+		{"rule", d->rule ? d->rule->match : NULL},
+		{"verdict", tg_verdict_name(d->verdict)},
+		{"reason", d->message},
+		{"policy", policy_source},
+	};
+	for (size_t i = 0; rc == TG_OK && i < sizeof(fields) / sizeof(fields[0]); i++)
+		rc = tg_json_put_field(&b, fields[i][0], fields[i][1], 0);
+	if (rc == TG_OK && facts != NULL && facts->n > 0)
+		rc = put_signatures(&b, facts);
+	if (rc == TG_OK)
+		rc = tg_buf_puts(&b, "}");
+	if (rc == TG_OK) {
+		tg_log_raw_line(tg_buf_str(&b));
+	} else {
 		tg_log(TG_LOG_ERROR, "cannot format the audit line of request %lu (%s)", id,
 		       tg_verdict_name(d->verdict));
-	free(text);
-	json_decref(line);
+	}
+	tg_buf_free(&b);
 }

@@ -13,6 +13,7 @@
 #include "authz/decide.h"
 #include "authz/operation.h"
 #include "authz/request.h"
+#include "common/tg_json_out.h"
 #include "plugin/audit.h"
 #include "plugin/signatures.h"
 
@@ -26,10 +27,22 @@ static void answer_json(tg_buf *response, json_t *obj)
 	json_decref(obj);
 }
 
+/* {"Allow":true} or {"Allow":false,"Msg":"..."}: written directly (every
+ * request needs one, and Msg may quote invalid UTF-8 from the request). */
 static void answer_decision(tg_buf *response, bool allow, const char *msg)
 {
-	answer_json(response, allow ? json_pack("{s:b}", "Allow", 1)
-	                            : json_pack("{s:b, s:s}", "Allow", 0, "Msg", msg));
+	if (allow) {
+		tg_buf_puts(response, "{\"Allow\":true}");
+		return;
+	}
+	tg_buf_puts(response, "{\"Allow\":false,");
+	tg_json_put_string(response, "Msg");
+	tg_buf_puts(response, ":");
+	if (tg_json_put_string(response, msg) != TG_OK || tg_buf_puts(response, "}") != TG_OK) {
+		/* An answer that does not fit still denies: Allow defaults to false. */
+		tg_buf_clear(response);
+		tg_buf_puts(response, "{\"Allow\":false}");
+	}
 }
 
 /* The request could not even be read as an AuthZReq. */
