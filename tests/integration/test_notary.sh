@@ -83,6 +83,33 @@ tg_h_expect_output "trustgate cache flush IMAGE forgets that repository's answer
   "cached answers for $R/acme/signed" "$TG_BIN" cache flush --socket "$TG_PLUGIN_SOCK" "$R/acme/signed:1"
 tg_h_expect_output "after the flush the list has none of them" "0 cached answers" \
   bash -c "'$TG_BIN' cache list --socket '$TG_PLUGIN_SOCK' | grep -v '$R/acme/unsigned' | tail -1"
+# --- single flight: a burst of concurrent pulls of one uncached image makes
+# one set of Notary fetches (the others wait for it, then share the answer).
+CACHE='{"tag_ttl_seconds": 60, "verdict_ttl_seconds": 60, "negative_ttl_seconds": 2}'
+write_policy "$tofu_root"
+kill -HUP "${TG_H_TRUSTGATE%%:*}"
+sleep 1
+"$TG_BIN" cache flush --socket "$TG_PLUGIN_SOCK" >/dev/null
+timestamp_gets() { # trustgate's fetches of the repository's timestamp.json
+  grep -c "_trust/tuf/timestamp.json\".*\"trustgate/" "$TG_WORK/notary-server.log"
+}
+before=$(timestamp_gets)
+for _ in $(seq 20); do
+  tg_h_curl_docker POST "/v1.41/images/create?fromImage=$R/acme/signed&tag=1" \
+    -H 'Content-Length: 0' >/dev/null 2>&1 &
+done
+wait
+fetches=$(( $(timestamp_gets) - before ))
+tg_h_check "20 concurrent pulls of an uncached image made one set of Notary fetches ($fetches)" \
+  test "$fetches" -eq 1
+tg_h_check "the pulls shared one lookup (audit log: one miss, the rest shared or hit)" \
+  test "$(tail -20 "$TG_WORK/trustgate.log" | grep -c '"cache":"miss"')" -eq 1
+"$TG_BIN" cache flush --socket "$TG_PLUGIN_SOCK" >/dev/null # back to this test's short TTLs
+CACHE='{"tag_ttl_seconds": 2, "verdict_ttl_seconds": 2, "negative_ttl_seconds": 2}'
+write_policy "$tofu_root"
+kill -HUP "${TG_H_TRUSTGATE%%:*}"
+sleep 1
+
 tg_h_check "the trusted root and versions were recorded" \
   bash -c "ls '$state'/notary/acme-notary/ | grep -q signed"
 
