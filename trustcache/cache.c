@@ -12,6 +12,7 @@
  * "sha256:<64 lowercase hex>" is stored as its 32 bytes.
  */
 #include "trustcache/cache.h"
+#include "trustcache/cache_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,50 +29,10 @@
 
 #include "common/tg_buf.h"
 
-#define FLIGHT_BUCKETS 64
 #define MIN_BUCKETS 64
-#define DIGEST_PACKED 0xFF /* entry.dlen: the digest is 32 raw bytes of sha256 */
-#define SHA256_PREFIX "sha256:"
-#define FILE_FORMAT "trustgate-cache"
-#define FILE_VERSION 1
-#define WRITE_CHUNK (64 * 1024)
 
-struct entry {
-	struct entry *hnext;       /* next in the same bucket */
-	struct entry *prev, *next; /* LRU list: prev is more recently used */
-	int64_t inserted, expires;
-	uint32_t hash;
-	int32_t status;
-	uint16_t klen, mlen; /* key, detail */
-	uint8_t dlen, slen;  /* digest (or DIGEST_PACKED), signer */
-	uint8_t positive;
-	char data[]; /* key \0 digest [\0] signer \0 detail \0 */
-};
 
-struct tg_cache_ticket { /* one lookup in flight, shared by its leader and waiters */
-	struct tg_cache_ticket *next; /* in the flight bucket, while in flight */
-	tg_cache *cache;
-	uint32_t hash;
-	size_t klen;
-	int refs;    /* leader (until finish) + waiters */
-	int waiting; /* waiters */
-	int done, code;
-	tg_cache_value value;
-	char msg[TG_ERROR_MSG_MAX];
-	pthread_cond_t cond; /* CLOCK_MONOTONIC */
-	char key[];
-};
 
-struct tg_cache {
-	pthread_mutex_t lock;
-	struct entry **buckets;
-	size_t nbuckets, max_buckets;
-	size_t count, max_entries;
-	size_t bytes; /* sum of record_size() of all entries: the size of a snapshot */
-	struct entry *head, *tail;
-	struct tg_cache_ticket *flights[FLIGHT_BUCKETS];
-	uint64_t k0, k1; /* SipHash key */
-};
 
 /* ---- hashing: SipHash-2-4 (Aumasson and Bernstein), native byte order ---- */
 
@@ -113,7 +74,7 @@ static uint64_t siphash(const unsigned char *in, size_t len, uint64_t k0, uint64
 }
 
 /* Length and hash of a key; TG_EINVAL (NULL or empty) or TG_ETOOBIG. */
-static int key_hash(const tg_cache *c, const char *key, size_t *klen, uint32_t *hash)
+int tgc_key_hash(const tg_cache *c, const char *key, size_t *klen, uint32_t *hash)
 {
 	if (key == NULL || key[0] == '\0')
 		return TG_EINVAL;
@@ -144,7 +105,7 @@ static void random_key(tg_cache *c)
 
 /* ---- entries ---- */
 
-static const char *entry_key(const struct entry *e)
+const char *tgc_entry_key(const struct entry *e)
 {
 	return e->data;
 }
@@ -162,7 +123,7 @@ static size_t entry_size(const struct entry *e)
 
 /* The room an entry takes in a snapshot (8-aligned, so records can be read
  * in place). */
-static size_t record_size(const struct entry *e)
+size_t tgc_record_size(const struct entry *e)
 {
 	return (entry_size(e) + 7) & ~(size_t)7;
 }
@@ -215,7 +176,7 @@ static void unpack_value(const struct entry *e, tg_cache_value *v)
 
 /* A new entry holding copies of key and *v. TG_EINVAL if a string of v is
  * not terminated in its array. */
-static int make_entry(const char *key, size_t klen, uint32_t hash, const tg_cache_value *v,
+int tgc_make_entry(const char *key, size_t klen, uint32_t hash, const tg_cache_value *v,
                       int64_t inserted, int64_t expires, int positive, struct entry **out)
 {
 	size_t dlen = strnlen(v->digest, sizeof(v->digest));
@@ -253,7 +214,7 @@ static int make_entry(const char *key, size_t klen, uint32_t hash, const tg_cach
 
 /* ---- table and LRU list; all under c->lock ---- */
 
-static struct entry *find(const tg_cache *c, const char *key, size_t klen, uint32_t hash)
+struct entry *tgc_find(const tg_cache *c, const char *key, size_t klen, uint32_t hash)
 {
 	for (struct entry *e = c->buckets[hash & (c->nbuckets - 1)]; e != NULL; e = e->hnext)
 		if (e->hash == hash && e->klen == klen && memcmp(e->data, key, klen) == 0)
@@ -328,7 +289,7 @@ static void maybe_grow(tg_cache *c)
 	c->nbuckets = n;
 }
 
-static void link_entry(tg_cache *c, struct entry *e, bool at_head)
+void tgc_link_entry(tg_cache *c, struct entry *e, bool at_head)
 {
 	struct entry **b = &c->buckets[e->hash & (c->nbuckets - 1)];
 	e->hnext = *b;
@@ -338,7 +299,7 @@ static void link_entry(tg_cache *c, struct entry *e, bool at_head)
 	else
 		lru_push_tail(c, e);
 	c->count++;
-	c->bytes += record_size(e);
+	c->bytes += tgc_record_size(e);
 	maybe_grow(c);
 }
 
@@ -351,7 +312,7 @@ static void remove_entry(tg_cache *c, struct entry *e)
 	*pp = e->hnext;
 	lru_unlink(c, e);
 	c->count--;
-	c->bytes -= record_size(e);
+	c->bytes -= tgc_record_size(e);
 	free(e);
 }
 
@@ -427,11 +388,11 @@ int tg_cache_get(tg_cache *c, const char *key, time_t now, tg_cache_value *value
 {
 	size_t klen;
 	uint32_t hash;
-	if (c == NULL || key_hash(c, key, &klen, &hash) != TG_OK)
+	if (c == NULL || tgc_key_hash(c, key, &klen, &hash) != TG_OK)
 		return TG_ENOTFOUND;
 	int rc = TG_ENOTFOUND;
 	pthread_mutex_lock(&c->lock);
-	struct entry *e = find(c, key, klen, hash);
+	struct entry *e = tgc_find(c, key, klen, hash);
 	if (e != NULL && now < e->expires) {
 		give(e, now, value, age);
 		touch(c, e);
@@ -448,11 +409,11 @@ int tg_cache_get_stale(tg_cache *c, const char *key, time_t now, time_t max_stal
 {
 	size_t klen;
 	uint32_t hash;
-	if (c == NULL || key_hash(c, key, &klen, &hash) != TG_OK)
+	if (c == NULL || tgc_key_hash(c, key, &klen, &hash) != TG_OK)
 		return TG_ENOTFOUND;
 	int rc = TG_ENOTFOUND;
 	pthread_mutex_lock(&c->lock);
-	struct entry *e = find(c, key, klen, hash);
+	struct entry *e = tgc_find(c, key, klen, hash);
 	if (e != NULL && e->positive &&
 	    (now < e->expires || (max_stale_seconds > 0 && now - e->expires < max_stale_seconds))) {
 		give(e, now, value, age);
@@ -467,10 +428,10 @@ int tg_cache_get_stale(tg_cache *c, const char *key, time_t now, time_t max_stal
  * least recently used entries past max_entries. Under the lock. */
 static void insert_locked(tg_cache *c, struct entry *e)
 {
-	struct entry *old = find(c, entry_key(e), e->klen, e->hash);
+	struct entry *old = tgc_find(c, tgc_entry_key(e), e->klen, e->hash);
 	if (old != NULL)
 		remove_entry(c, old);
-	link_entry(c, e, true);
+	tgc_link_entry(c, e, true);
 	while (c->count > c->max_entries)
 		remove_entry(c, c->tail);
 }
@@ -482,7 +443,7 @@ int tg_cache_put(tg_cache *c, const char *key, const tg_cache_value *value, time
 		return tg_error_set(err, TG_EINVAL, "cache put without a cache or value");
 	size_t klen;
 	uint32_t hash;
-	int rc = key_hash(c, key, &klen, &hash);
+	int rc = tgc_key_hash(c, key, &klen, &hash);
 	if (rc == TG_ETOOBIG)
 		return tg_error_set(err, rc, "cache key longer than %d bytes", TG_CACHE_KEY_MAX);
 	if (rc != TG_OK)
@@ -491,7 +452,7 @@ int tg_cache_put(tg_cache *c, const char *key, const tg_cache_value *value, time
 		return tg_error_set(err, TG_EINVAL, "cache time to live %lld is out of range",
 		                    (long long)ttl_seconds);
 	struct entry *e;
-	rc = make_entry(key, klen, hash, value, now, (int64_t)now + ttl_seconds, positive, &e);
+	rc = tgc_make_entry(key, klen, hash, value, now, (int64_t)now + ttl_seconds, positive, &e);
 	if (rc == TG_EINVAL)
 		return tg_error_set(err, rc, "cache value has a string not terminated in its field");
 	if (rc != TG_OK)
@@ -536,7 +497,7 @@ size_t tg_cache_count(tg_cache *c)
 /* Copy every entry, most recently used first, into one block of records
  * (*len bytes; each record an entry whose links are meaningless). One big
  * allocation, so its memory goes back to the system when freed. */
-static int snapshot(tg_cache *c, char **out, size_t *len)
+int tgc_snapshot(tg_cache *c, char **out, size_t *len)
 {
 	pthread_mutex_lock(&c->lock);
 	char *block = malloc(c->bytes ? c->bytes : 1);
@@ -547,7 +508,7 @@ static int snapshot(tg_cache *c, char **out, size_t *len)
 	size_t off = 0;
 	for (const struct entry *e = c->head; e != NULL; e = e->next) {
 		memcpy(block + off, e, entry_size(e));
-		off += record_size(e);
+		off += tgc_record_size(e);
 	}
 	pthread_mutex_unlock(&c->lock);
 	*out = block;
@@ -555,9 +516,9 @@ static int snapshot(tg_cache *c, char **out, size_t *len)
 	return TG_OK;
 }
 
-static void record_to_entry(const struct entry *r, tg_cache_entry *out)
+void tgc_record_to_entry(const struct entry *r, tg_cache_entry *out)
 {
-	out->key = entry_key(r);
+	out->key = tgc_entry_key(r);
 	unpack_value(r, &out->value);
 	out->inserted = (time_t)r->inserted;
 	out->expires = (time_t)r->expires;
@@ -570,15 +531,15 @@ int tg_cache_foreach(tg_cache *c, tg_cache_visit_fn fn, void *arg, tg_error *err
 		return tg_error_set(err, TG_EINVAL, "cache foreach without a cache or function");
 	char *block;
 	size_t len;
-	if (snapshot(c, &block, &len) != TG_OK)
+	if (tgc_snapshot(c, &block, &len) != TG_OK)
 		return tg_error_set(err, TG_ENOMEM, "out of memory");
 	int rc = TG_OK;
 	for (size_t off = 0; off < len && rc == 0;) {
 		const struct entry *r = (const struct entry *)(const void *)(block + off);
 		tg_cache_entry entry;
-		record_to_entry(r, &entry);
+		tgc_record_to_entry(r, &entry);
 		rc = fn(&entry, arg);
-		off += record_size(r);
+		off += tgc_record_size(r);
 	}
 	free(block);
 	return rc;
@@ -652,14 +613,14 @@ int tg_cache_begin(tg_cache *c, const char *key, time_t now, int64_t deadline_ms
 		return tg_error_set(err, TG_EINVAL, "cache begin without a cache or ticket");
 	size_t klen;
 	uint32_t hash;
-	int rc = key_hash(c, key, &klen, &hash);
+	int rc = tgc_key_hash(c, key, &klen, &hash);
 	if (rc == TG_ETOOBIG)
 		return tg_error_set(err, rc, "cache key longer than %d bytes", TG_CACHE_KEY_MAX);
 	if (rc != TG_OK)
 		return tg_error_set(err, rc, "cache key is empty");
 
 	pthread_mutex_lock(&c->lock);
-	struct entry *e = find(c, key, klen, hash);
+	struct entry *e = tgc_find(c, key, klen, hash);
 	if (e != NULL && now < e->expires) {
 		give(e, now, value, NULL);
 		touch(c, e);
@@ -741,359 +702,11 @@ size_t tg_cache_waiting(tg_cache *c, const char *key)
 {
 	size_t klen;
 	uint32_t hash;
-	if (c == NULL || key_hash(c, key, &klen, &hash) != TG_OK)
+	if (c == NULL || tgc_key_hash(c, key, &klen, &hash) != TG_OK)
 		return 0;
 	pthread_mutex_lock(&c->lock);
 	struct tg_cache_ticket *f = find_flight(c, key, klen, hash);
 	size_t n = f ? (size_t)f->waiting : 0;
 	pthread_mutex_unlock(&c->lock);
 	return n;
-}
-
-/* ---- persistence ----
- *
- * The file is JSON lines: a header {"format":"trustgate-cache","version":1},
- * then one object per entry, most recently used first:
- * {"k":key,"s":status,"d":digest,"g":signer,"m":detail,"i":inserted,
- *  "e":expires,"p":positive}. Each line ends with '\n'; a last line without
- * one is a truncated write and is ignored.
- */
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* One line for record r (without '\n'), or NULL if it cannot be written
- * (strings that are not UTF-8) or memory ran out. Freed with free(). */
-static char *record_line(const struct entry *r)
-{
-	tg_cache_entry e;
-	record_to_entry(r, &e);
-	json_t *obj = json_pack("{s:s, s:i, s:s, s:s, s:s, s:I, s:I, s:b}", "k", e.key, "s",
-	                        e.value.status, "d", e.value.digest, "g", e.value.signer, "m",
-	                        e.value.detail, "i", (json_int_t)e.inserted, "e",
-	                        (json_int_t)e.expires, "p", e.positive);
-	char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(obj);
-	return text;
-}
-
-/* Write the records of block to fd, at most max_bytes in all. */
-static int write_records(int fd, const char *block, size_t len, size_t max_bytes)
-{
-	tg_buf out;
-	tg_buf_init(&out, WRITE_CHUNK + 2 * (size_t)TG_ERROR_MSG_MAX + 16 * TG_CACHE_KEY_MAX);
-	size_t total = 0;
-	int rc = tg_buf_printf(&out, "{\"format\":\"%s\",\"version\":%d}\n", FILE_FORMAT, FILE_VERSION);
-	total = out.len;
-	for (size_t off = 0; off < len && rc == TG_OK;) {
-		const struct entry *r = (const struct entry *)(const void *)(block + off);
-		off += record_size(r);
-		char *line = record_line(r);
-		if (line == NULL)
-			continue; /* not UTF-8 (or no memory): the entry is left out */
-		size_t n = strlen(line);
-		if (total > max_bytes || n + 1 > max_bytes - total) {
-			free(line);
-			break; /* the older entries do not fit */
-		}
-		rc = tg_buf_append(&out, line, n);
-		if (rc == TG_OK)
-			rc = tg_buf_append(&out, "\n", 1);
-		free(line);
-		total += n + 1;
-		if (rc == TG_OK && out.len >= WRITE_CHUNK) {
-			rc = write_all(fd, out.data, out.len) == 0 ? TG_OK : TG_EIO;
-			out.len = 0; /* reuse the chunk */
-			out.data[0] = '\0';
-		}
-	}
-	if (rc == TG_OK && out.len > 0)
-		rc = write_all(fd, out.data, out.len) == 0 ? TG_OK : TG_EIO;
-	tg_buf_free(&out);
-	return rc;
-}
-
-static void fsync_dir_of(const char *path)
-{
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash != NULL)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
-	int fd = open(dir, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
-int tg_cache_save(tg_cache *c, const char *path, size_t max_bytes, tg_error *err)
-{
-	if (c == NULL || path == NULL)
-		return tg_error_set(err, TG_EINVAL, "cache save without a cache or path");
-	if (max_bytes == 0)
-		max_bytes = TG_CACHE_FILE_MAX;
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return tg_error_set(err, TG_EIO, "cannot write %s: path too long", path);
-	char *block;
-	size_t len;
-	if (snapshot(c, &block, &len) != TG_OK)
-		return tg_error_set(err, TG_ENOMEM, "out of memory");
-	int fd = mkstemp(tmp); /* mode 0600 */
-	if (fd < 0) {
-		int e = errno;
-		free(block);
-		return tg_error_set(err, TG_EIO, "cannot write %s: %s", tmp, strerror(e));
-	}
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	int rc = write_records(fd, block, len, max_bytes);
-	free(block);
-	int e = errno;
-	if (rc == TG_OK && fsync(fd) != 0) {
-		rc = TG_EIO;
-		e = errno;
-	}
-	if (close(fd) != 0 && rc == TG_OK) {
-		rc = TG_EIO;
-		e = errno;
-	}
-	if (rc == TG_OK && rename(tmp, path) != 0) {
-		rc = TG_EIO;
-		e = errno;
-	}
-	if (rc != TG_OK) {
-		unlink(tmp);
-		if (rc == TG_ENOMEM)
-			return tg_error_set(err, rc, "out of memory");
-		return tg_error_set(err, TG_EIO, "cannot write %s: %s", path, strerror(e));
-	}
-	fsync_dir_of(path);
-	return TG_OK;
-}
-
-/* Read the whole file (at most max_bytes) into a new NUL-terminated block. */
-static int read_file(const char *path, size_t max_bytes, char **out, size_t *len, tg_error *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return TG_ENOTFOUND;
-		return tg_error_set(err, TG_EIO, "cannot read cache file %s: %s", path, strerror(errno));
-	}
-	struct stat st;
-	int rc = TG_OK;
-	if (fstat(fd, &st) != 0)
-		rc = tg_error_set(err, TG_EIO, "cannot read cache file %s: %s", path, strerror(errno));
-	else if (!S_ISREG(st.st_mode))
-		rc = tg_error_set(err, TG_EINVAL, "cache file %s is not a regular file; ignored", path);
-	else if ((uintmax_t)st.st_size > max_bytes)
-		rc = tg_error_set(err, TG_ETOOBIG, "cache file %s is %jd bytes, over the limit of %zu; "
-		                  "ignored", path, (intmax_t)st.st_size, max_bytes);
-	char *data = NULL;
-	size_t n = 0;
-	if (rc == TG_OK) {
-		size_t cap = (size_t)st.st_size + 1; /* +1: notice a file that grew meanwhile */
-		data = malloc(cap + 1);
-		if (data == NULL)
-			rc = tg_error_set(err, TG_ENOMEM, "out of memory");
-		while (rc == TG_OK && n < cap) {
-			ssize_t r = read(fd, data + n, cap - n);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0)
-				rc = tg_error_set(err, TG_EIO, "cannot read cache file %s: %s", path,
-				                  strerror(errno));
-			if (r <= 0)
-				break;
-			n += (size_t)r;
-		}
-		if (rc == TG_OK && n > max_bytes)
-			rc = tg_error_set(err, TG_ETOOBIG, "cache file %s is over the limit of %zu bytes; "
-			                  "ignored", path, max_bytes);
-	}
-	close(fd);
-	if (rc != TG_OK) {
-		free(data);
-		return rc;
-	}
-	data[n] = '\0';
-	*out = data;
-	*len = n;
-	return TG_OK;
-}
-
-/* A string member that fits a field of size cap (with its NUL). */
-static const char *get_string(json_t *obj, const char *name, size_t cap)
-{
-	json_t *v = json_object_get(obj, name);
-	if (!json_is_string(v) || json_string_length(v) >= cap ||
-	    strlen(json_string_value(v)) != json_string_length(v))
-		return NULL;
-	return json_string_value(v);
-}
-
-/* Parse one entry line. Returns NULL on success, or why the line is wrong. */
-static const char *parse_line(const char *line, size_t n, tg_cache_value *v, const char **key,
-                              int64_t *inserted, int64_t *expires, int *positive, json_t **obj)
-{
-	json_error_t jerr;
-	json_t *o = json_loadb(line, n, JSON_REJECT_DUPLICATES, &jerr);
-	*obj = o;
-	if (!json_is_object(o))
-		return "not a JSON object";
-	tg_cache_value val;
-	memset(&val, 0, sizeof(val));
-	const char *k = get_string(o, "k", TG_CACHE_KEY_MAX + 1);
-	const char *d = get_string(o, "d", sizeof(val.digest));
-	const char *g = get_string(o, "g", sizeof(val.signer));
-	const char *m = get_string(o, "m", sizeof(val.detail));
-	json_t *s = json_object_get(o, "s"), *i = json_object_get(o, "i");
-	json_t *e = json_object_get(o, "e"), *p = json_object_get(o, "p");
-	if (k == NULL || k[0] == '\0' || d == NULL || g == NULL || m == NULL)
-		return "a string member is missing, of the wrong type or too long";
-	if (!json_is_integer(s) || json_integer_value(s) < INT_MIN || json_integer_value(s) > INT_MAX ||
-	    !json_is_integer(i) || !json_is_integer(e) || !json_is_boolean(p))
-		return "a number or flag is missing or of the wrong type";
-	if (json_integer_value(i) < 0 || json_integer_value(e) < json_integer_value(i))
-		return "its times are out of range";
-	val.status = (int)json_integer_value(s);
-	memcpy(val.digest, d, strlen(d) + 1);
-	memcpy(val.signer, g, strlen(g) + 1);
-	memcpy(val.detail, m, strlen(m) + 1);
-	*v = val;
-	*key = k;
-	*inserted = json_integer_value(i);
-	*expires = json_integer_value(e);
-	*positive = json_is_true(p);
-	return NULL;
-}
-
-static bool header_ok(const char *line, size_t n)
-{
-	json_error_t jerr;
-	json_t *o = json_loadb(line, n, 0, &jerr);
-	json_t *f = json_object_get(o, "format"), *v = json_object_get(o, "version");
-	bool ok = json_is_string(f) && strcmp(json_string_value(f), FILE_FORMAT) == 0 &&
-	          json_is_integer(v) && json_integer_value(v) == FILE_VERSION;
-	json_decref(o);
-	return ok;
-}
-
-/* Link e at the LRU tail unless its key is present or the cache is full.
- * Returns 1 if linked, 0 if not (e is freed), -1 if the cache is full. */
-static int load_entry(tg_cache *c, struct entry *e)
-{
-	int r;
-	pthread_mutex_lock(&c->lock);
-	if (c->count >= c->max_entries) {
-		r = -1;
-	} else if (find(c, entry_key(e), e->klen, e->hash) != NULL) {
-		r = 0;
-	} else {
-		link_entry(c, e, false);
-		r = 1;
-	}
-	pthread_mutex_unlock(&c->lock);
-	if (r != 1)
-		free(e);
-	return r;
-}
-
-int tg_cache_load(tg_cache *c, const char *path, time_t now, time_t max_stale_seconds,
-                  size_t max_bytes, size_t *loaded, tg_error *err)
-{
-	if (c == NULL || path == NULL)
-		return tg_error_set(err, TG_EINVAL, "cache load without a cache or path");
-	if (max_bytes == 0)
-		max_bytes = TG_CACHE_FILE_MAX;
-	char *data = NULL;
-	size_t len = 0;
-	int rc = read_file(path, max_bytes, &data, &len, err);
-	if (rc == TG_ENOTFOUND) {
-		if (loaded)
-			*loaded = 0;
-		return TG_OK;
-	}
-	if (rc != TG_OK)
-		return rc;
-
-	const char *p = data, *end = data + len;
-	const char *nl = memchr(p, '\n', len);
-	if (nl == NULL || !header_ok(p, (size_t)(nl - p))) {
-		free(data);
-		if (loaded)
-			*loaded = 0;
-		return tg_error_set(err, TG_EINVAL, "cache file %s is not a trustgate cache file "
-		                    "(bad or missing first line); ignored", path);
-	}
-	p = nl + 1;
-	size_t lineno = 1, bad = 0, count = 0, first_bad = 0;
-	const char *why = NULL;
-	rc = TG_OK;
-	while (p < end && rc == TG_OK) {
-		lineno++;
-		nl = memchr(p, '\n', (size_t)(end - p));
-		const char *line_end = nl ? nl : end;
-		const char *reason = NULL;
-		json_t *obj = NULL;
-		tg_cache_value v;
-		const char *key = NULL;
-		int64_t inserted = 0, expires = 0;
-		int positive = 0;
-		if (nl == NULL)
-			reason = "truncated (no end of line)";
-		else
-			reason = parse_line(p, (size_t)(line_end - p), &v, &key, &inserted, &expires,
-			                    &positive, &obj);
-		bool useful = reason == NULL && inserted <= (int64_t)now &&
-		              ((int64_t)now < expires ||
-		               (positive && max_stale_seconds > 0 &&
-		                (int64_t)now - expires < (int64_t)max_stale_seconds));
-		if (reason != NULL) {
-			if (bad++ == 0) {
-				first_bad = lineno;
-				why = reason;
-			}
-		} else if (useful) {
-			size_t klen;
-			uint32_t hash;
-			struct entry *e = NULL;
-			if (key_hash(c, key, &klen, &hash) == TG_OK &&
-			    (rc = make_entry(key, klen, hash, &v, inserted, expires, positive, &e)) == TG_OK) {
-				int r = load_entry(c, e);
-				if (r == 1)
-					count++;
-				else if (r < 0)
-					end = p; /* full: stop */
-			}
-		}
-		json_decref(obj);
-		p = nl ? nl + 1 : end;
-	}
-	free(data);
-	if (rc == TG_ENOMEM)
-		return tg_error_set(err, rc, "out of memory");
-	if (loaded)
-		*loaded = count;
-	if (bad > 0)
-		return tg_error_set(err, TG_EINVAL, "cache file %s: ignored %zu corrupt line%s (first: "
-		                    "line %zu, %s); loaded %zu entries", path, bad, bad == 1 ? "" : "s",
-		                    first_bad, why, count);
-	return TG_OK;
 }
