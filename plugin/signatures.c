@@ -320,16 +320,29 @@ static void check_local_image(const tg_policy *policy, const tg_notary_trust *tr
 		set_fact(f, TG_SIG_FAILED, "%s", err.msg);
 		return;
 	}
+	int failure = TG_OK; /* a lookup that could not answer (not a "no") */
+	tg_error failed;
 	for (size_t i = 0; i < img.n_repo_digests; i++) {
 		const char *digest;
 		tg_notary_target t;
-		if (!repo_digest_of(img.repo_digests[i], gun, &digest) ||
-		    notary_answer(trust, fc, gun, true, digest, &t, &err) != TG_OK)
+		if (!repo_digest_of(img.repo_digests[i], gun, &digest))
 			continue;
+		if ((rc = notary_answer(trust, fc, gun, true, digest, &t, &err)) != TG_OK) {
+			if (rc != TG_ENOTFOUND && failure == TG_OK) {
+				failure = rc;
+				failed = err;
+			}
+			continue;
+		}
 		snprintf(f->digest, sizeof(f->digest), "%s", t.digest);
 		snprintf(f->signer, sizeof(f->signer), "%s", t.role);
 		set_fact(f, TG_SIG_VERIFIED, "the local image %.19s... was pulled as %s@%s, signed as tag "
 		         "\"%s\" by %s", img.id, gun, t.digest, t.tag, t.role);
+		return;
+	}
+	if (failure != TG_OK) {
+		set_fact(f, TG_SIG_FAILED, "the local image %s (%.19s...) could not be checked: %s", name,
+		         img.id, failed.msg);
 		return;
 	}
 	set_fact(f, TG_SIG_FAILED, "the local image %s (%.19s...) was not pulled from %s as a signed "

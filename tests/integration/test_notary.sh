@@ -201,6 +201,10 @@ sleep 3 # past the 2 s TTLs
 tg_n_stop_notary_server
 tg_h_expect_fail "with Notary stopped a signed image is denied (fail closed)" "cannot connect" \
   dk pull "$R/acme/signed:1"
+tg_h_expect_fail "and running the local signed image is denied, saying why" \
+  "the local image $R/acme/signed:1 (sha256:" dk run --rm --network none "$R/acme/signed:1" /bin/true
+tg_h_expect_fail "the reason is the unreachable Notary, not the image" "could not be checked: " \
+  dk run --rm --network none "$R/acme/signed:1" /bin/true
 tg_h_expect_ok "docker ps still works with Notary down" dk ps
 
 # Stale-if-error: a positive verdict no older than the window may be used,
