@@ -153,27 +153,34 @@ static void save_cache(tg_cache *cache, const char *state_dir, const char *file)
 		tg_log(TG_LOG_WARN, "cannot save the trust cache to %s: %s", file, err.msg);
 }
 
-static tg_cache *open_cache(tg_policy_store *store, const char *state_dir, const char *file)
+static tg_cache *open_cache(tg_policy_store *store, const char *state_dir)
 {
 	tg_policy_ref *ref = tg_policy_store_acquire(store);
-	const tg_policy *p = tg_policy_ref_get(ref);
-	long max = tg_policy_cache_setting(p, TG_CACHE_MAX_ENTRIES);
-	long stale = tg_policy_cache_setting(p, TG_CACHE_STALE_IF_ERROR);
+	long max = tg_policy_cache_setting(tg_policy_ref_get(ref), TG_CACHE_MAX_ENTRIES);
 	tg_policy_store_release(store, ref);
 	tg_cache *cache = NULL;
 	tg_error err;
-	size_t loaded = 0;
 	if (tg_cache_new((size_t)max, &cache, &err) != TG_OK) {
 		tg_log(TG_LOG_ERROR, "cannot create the trust cache: %s", err.msg);
 		return NULL;
 	}
 	if (mkdir(state_dir, 0700) != 0 && errno != EEXIST)
 		tg_log_errno(TG_LOG_WARN, "cannot create state directory %s", state_dir);
-	int rc = tg_cache_load(cache, file, time(NULL), stale, 0, &loaded, &err);
-	if (rc != TG_OK) /* corrupt or truncated: what was valid is kept, the rest ignored */
-		tg_log(TG_LOG_WARN, "trust cache %s: %s", file, err.msg);
-	tg_log(TG_LOG_INFO, "trust cache: %zu answers loaded from %s", loaded, file);
 	return cache;
+}
+
+/* Read the saved answers back. Called once the socket listens: dockerd
+ * waits for the socket, and a request meanwhile just looks up live. */
+static void load_cache(tg_cache *cache, tg_policy_store *store, const char *file)
+{
+	tg_policy_ref *ref = tg_policy_store_acquire(store);
+	long stale = tg_policy_cache_setting(tg_policy_ref_get(ref), TG_CACHE_STALE_IF_ERROR);
+	tg_policy_store_release(store, ref);
+	tg_error err;
+	size_t loaded = 0;
+	if (tg_cache_load(cache, file, time(NULL), stale, 0, &loaded, &err) != TG_OK)
+		tg_log(TG_LOG_WARN, "trust cache %s: %s", file, err.msg); /* the valid part is kept */
+	tg_log(TG_LOG_INFO, "trust cache: %zu answers loaded from %s", loaded, file);
 }
 
 /* Wait for signals until asked to stop. */
@@ -226,7 +233,7 @@ int tg_cmd_serve(int argc, char **argv)
 	}
 	char cache_file[PATH_MAX];
 	snprintf(cache_file, sizeof(cache_file), "%s/cache.jsonl", o.state_dir);
-	tg_cache *cache = open_cache(store, o.state_dir, cache_file);
+	tg_cache *cache = open_cache(store, o.state_dir);
 	if (cache == NULL) {
 		tg_policy_store_close(store);
 		return 1;
@@ -246,6 +253,7 @@ int tg_cmd_serve(int argc, char **argv)
 	tg_log(TG_LOG_INFO, "trustgate %s serving plugin \"%s\" on %s with policy %s", TG_VERSION,
 	       o.plugin_name, o.socket_path, tg_policy_source(tg_policy_ref_get(ref)));
 	tg_policy_store_release(store, ref);
+	load_cache(cache, store, cache_file);
 	run_until_stopped(store, &signals, cache, o.state_dir, cache_file);
 	tg_server_stop(srv);
 	save_cache(cache, o.state_dir, cache_file);

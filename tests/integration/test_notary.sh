@@ -220,8 +220,8 @@ tg_h_check "and the audit log marks the verdict as stale" \
 
 # The cache survives a restart of trustgate (Notary still down).
 tg_h_restart_trustgate
-tg_h_check "the trust cache was saved and loaded" grep -q "trust cache: [1-9][0-9]* answers loaded" \
-  "$TG_WORK/trustgate.log"
+tg_h_check "the trust cache was saved and loaded (after the socket listens)" tg_h_wait_until 10 \
+  grep -q "trust cache: [1-9][0-9]* answers loaded" "$TG_WORK/trustgate.log"
 tg_h_expect_output "after a restart with Notary down, the cached signed image still runs" \
   "still trusted" dk run --rm --network none "$R/acme/signed:1" /bin/echo "still trusted"
 tg_h_expect_fail "an image never verified before is denied" "cannot connect" \
