@@ -142,13 +142,19 @@ static void reload_policy(tg_policy_store *store, bool force)
 	tg_policy_store_release(store, ref);
 }
 
-/* The trust cache survives restarts: cache.jsonl under the state dir
- * (made again if someone removed it meanwhile). */
+/* The state dir holds roots, versions and the cache; made again if someone
+ * removed it while trustgate runs. */
+static void ensure_state_dir(const char *state_dir)
+{
+	if (mkdir(state_dir, 0700) != 0 && errno != EEXIST)
+		tg_log_errno(TG_LOG_WARN, "cannot create state directory %s", state_dir);
+}
+
+/* The trust cache survives restarts: cache.jsonl under the state dir. */
 static void save_cache(tg_cache *cache, const char *state_dir, const char *file)
 {
 	tg_error err;
-	if (mkdir(state_dir, 0700) != 0 && errno != EEXIST)
-		tg_log_errno(TG_LOG_WARN, "cannot create state directory %s", state_dir);
+	ensure_state_dir(state_dir);
 	if (tg_cache_save(cache, file, 0, &err) != TG_OK)
 		tg_log(TG_LOG_WARN, "cannot save the trust cache to %s: %s", file, err.msg);
 }
@@ -164,8 +170,7 @@ static tg_cache *open_cache(tg_policy_store *store, const char *state_dir)
 		tg_log(TG_LOG_ERROR, "cannot create the trust cache: %s", err.msg);
 		return NULL;
 	}
-	if (mkdir(state_dir, 0700) != 0 && errno != EEXIST)
-		tg_log_errno(TG_LOG_WARN, "cannot create state directory %s", state_dir);
+	ensure_state_dir(state_dir);
 	return cache;
 }
 

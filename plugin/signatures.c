@@ -197,6 +197,13 @@ static void set_fact(tg_sig_fact *f, enum tg_sig_status status, const char *fmt,
 	va_end(ap);
 }
 
+/* What was signed, for the fact (its status and detail are set apart). */
+static void note_target(tg_sig_fact *f, const tg_notary_target *t)
+{
+	snprintf(f->digest, sizeof(f->digest), "%s", t->digest);
+	snprintf(f->signer, sizeof(f->signer), "%s", t->role);
+}
+
 /* A lookup error: "not signed" when the trust data says so, else failed. */
 struct registry_call {
 	struct fetch_ctx *fc;
@@ -210,10 +217,10 @@ static int registry_call_fn(void *arg, tg_cache_value *v, tg_error *err)
 }
 
 /* The digest a registry serves for a tag, through the cache (tag TTL). */
-static int registry_answer(struct fetch_ctx *fc, const tg_reference *ref, char *digest, tg_error *err)
+static int registry_answer(struct fetch_ctx *fc, const char *gun, const tg_reference *ref,
+                           char *digest, tg_error *err)
 {
-	char key[TG_CACHE_KEY_MAX], gun[TG_REF_NAME_MAX + 1];
-	tg_reference_repository(ref, gun, sizeof(gun));
+	char key[TG_CACHE_KEY_MAX];
 	snprintf(key, sizeof(key), "%s\x1fregistry\x1f%s", gun, ref->tag);
 	struct registry_call call = {fc, ref};
 	tg_cache_value v;
@@ -241,8 +248,7 @@ static void check_by_digest(const tg_notary_trust *trust, struct fetch_ctx *fc, 
 		set_lookup_error(f, rc, &err);
 		return;
 	}
-	snprintf(f->digest, sizeof(f->digest), "%s", t.digest);
-	snprintf(f->signer, sizeof(f->signer), "%s", t.role);
+	note_target(f, &t);
 	set_fact(f, TG_SIG_VERIFIED, "%s is signed as tag \"%s\" by %s", t.digest, t.tag, t.role);
 }
 
@@ -258,8 +264,7 @@ static void check_by_tag(const tg_policy *policy, const tg_notary_trust *trust,
 		set_lookup_error(f, rc, &err);
 		return;
 	}
-	snprintf(f->digest, sizeof(f->digest), "%s", t.digest);
-	snprintf(f->signer, sizeof(f->signer), "%s", t.role);
+	note_target(f, &t);
 	bool pulls = op->kind == TG_OP_PULL || op->kind == TG_OP_PLUGIN_PULL ||
 	             op->kind == TG_OP_PLUGIN_UPGRADE;
 	if (!pulls) {
@@ -267,7 +272,7 @@ static void check_by_tag(const tg_policy *policy, const tg_notary_trust *trust,
 		return;
 	}
 	char served[TG_REGISTRY_DIGEST_SIZE];
-	if ((rc = registry_answer(fc, ref, served, &err)) != TG_OK)
+	if ((rc = registry_answer(fc, gun, ref, served, &err)) != TG_OK)
 		set_fact(f, TG_SIG_FAILED, "tag \"%s\" is signed as %s, but the registry's digest for it "
 		         "could not be read: %s", t.tag, t.digest, err.msg);
 	else if (strcmp(served, t.digest) != 0)
@@ -334,8 +339,7 @@ static void check_local_image(const tg_policy *policy, const tg_notary_trust *tr
 			}
 			continue;
 		}
-		snprintf(f->digest, sizeof(f->digest), "%s", t.digest);
-		snprintf(f->signer, sizeof(f->signer), "%s", t.role);
+		note_target(f, &t);
 		set_fact(f, TG_SIG_VERIFIED, "the local image %.19s... was pulled as %s@%s, signed as tag "
 		         "\"%s\" by %s", img.id, gun, t.digest, t.tag, t.role);
 		return;

@@ -197,8 +197,7 @@ static int rephrase(struct lookup *lk, int code, const char *fmt, ...)
 
 /* From the root this host trusts to the server's newest: every version in
  * between signed by the previous root's keys and by its own. */
-static int rotate_root(struct lookup *lk, tg_tuf_doc *trusted, tg_tuf_doc *newest,
-                       tg_buf *newest_bytes)
+static int rotate_root(struct lookup *lk, tg_tuf_doc *trusted, tg_tuf_doc *newest)
 {
 	long long from = tg_tuf_doc_version(trusted), to = tg_tuf_doc_version(newest);
 	if (to - from > ROTATIONS_MAX)
@@ -229,7 +228,6 @@ static int rotate_root(struct lookup *lk, tg_tuf_doc *trusted, tg_tuf_doc *newes
 	}
 	if (prev != trusted && prev != newest)
 		tg_tuf_doc_free(prev);
-	(void)newest_bytes;
 	return rc;
 }
 
@@ -255,7 +253,7 @@ static int establish_root(struct lookup *lk)
 			                  "rotation (version %lld, this host trusts version %lld)", lk->gun,
 			                  tg_tuf_doc_version(fetched), tg_tuf_doc_version(trusted));
 		else if (rc == TG_OK && !same)
-			rc = rotate_root(lk, trusted, fetched, &bytes);
+			rc = rotate_root(lk, trusted, fetched);
 	}
 	if (rc == TG_OK)
 		rc = tg_tuf_doc_check_expiry(fetched, lk->now, lk->err);
