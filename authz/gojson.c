@@ -3,8 +3,8 @@
  * Field names in Docker's API structs are ASCII. Under Unicode simple case
  * folding the only non-ASCII code points whose fold orbit contains an ASCII
  * letter are U+017F (s) and U+212A (k); every other non-ASCII code point can
- * never match an ASCII field name. jansson has already rejected invalid
- * UTF-8, so keys here are well-formed.
+ * never match an ASCII field name. jdoc has already rejected invalid UTF-8
+ * and NUL, so keys here are well-formed C strings.
  */
 #include "authz/gojson.h"
 
@@ -62,17 +62,19 @@ int tg_gojson_key_matches(const char *key, const char *field)
 	return *k == '\0' && *f == '\0';
 }
 
-int tg_gojson_get(const json_t *obj, const char *field, json_t **out, tg_error *err)
+int tg_gojson_get(const tg_jnode *obj, const char *field, const tg_jnode **out, tg_error *err)
 {
-	if (obj == NULL || json_is_null(obj)) {
+	if (obj == NULL || obj->type == TG_JNULL) {
 		*out = NULL;
 		return TG_OK;
 	}
-	if (!json_is_object(obj))
+	if (obj->type != TG_JOBJECT)
 		return tg_error_set(err, TG_EINVAL, "expected a JSON object holding \"%s\"", field);
-	const char *key, *first_key = NULL;
-	json_t *value, *found = NULL;
-	json_object_foreach((json_t *)obj, key, value) {
+	const char *first_key = NULL;
+	const tg_jnode *k = tg_jnode_first(obj), *found = NULL;
+	for (uint32_t i = 0; i < obj->len; i++, k = tg_jnode_skip(k + 1)) {
+		const char *key = k->str;
+		const tg_jnode *value = k + 1;
 		if (!tg_gojson_key_matches(key, field))
 			continue;
 		if (found != NULL)
@@ -87,10 +89,11 @@ int tg_gojson_get(const json_t *obj, const char *field, json_t **out, tg_error *
 	return TG_OK;
 }
 
-int tg_gojson_get_path(const json_t *obj, const char *path, json_t **out, tg_error *err)
+int tg_gojson_get_path(const tg_jnode *obj, const char *path, const tg_jnode **out,
+                       tg_error *err)
 {
 	char field[128];
-	const json_t *cur = obj;
+	const tg_jnode *cur = obj;
 	const char *p = path;
 	for (;;) {
 		const char *dot = strchr(p, '.');
@@ -99,15 +102,15 @@ int tg_gojson_get_path(const json_t *obj, const char *path, json_t **out, tg_err
 			return tg_error_set(err, TG_EINVAL, "bad field path \"%s\"", path);
 		memcpy(field, p, n);
 		field[n] = '\0';
-		json_t *next = NULL;
+		const tg_jnode *next = NULL;
 		int rc = tg_gojson_get(cur, field, &next, err);
 		if (rc != TG_OK)
 			return rc;
-		if (dot == NULL || next == NULL || json_is_null(next)) {
+		if (dot == NULL || next == NULL || next->type == TG_JNULL) {
 			*out = (dot == NULL) ? next : NULL;
 			return TG_OK;
 		}
-		if (!json_is_object(next))
+		if (next->type != TG_JOBJECT)
 			return tg_error_set(err, TG_EINVAL, "\"%s\" in the JSON body is not an object", field);
 		cur = next;
 		p = dot + 1;

@@ -7,12 +7,12 @@
  * last one wins. jansson matches exactly. Here, a field matched by more than
  * one key is refused as ambiguous; the caller denies.
  *
- * Pure functions, thread-safe. Returned values are borrowed from obj.
+ * Pure functions, thread-safe. Returned nodes are borrowed from obj's document.
  */
 #ifndef TG_GOJSON_H
 #define TG_GOJSON_H
 
-#include <jansson.h>
+#include "authz/jdoc.h"
 
 #include "common/tg_error.h"
 
@@ -21,15 +21,17 @@
  * matches (or obj is JSON null, as Go leaves the field unset).
  * Errors: TG_EAMBIGUOUS when two or more keys match field; TG_EINVAL when
  * obj is neither an object nor null. */
-int tg_gojson_get(const json_t *obj, const char *field, json_t **out, tg_error *err);
+int tg_gojson_get(const tg_jnode *obj, const char *field, const tg_jnode **out, tg_error *err);
 
 /* Follow a '.'-separated path of fields ("HostConfig.Privileged") with
  * tg_gojson_get at each step. A missing or null step gives *out = NULL.
  * A step that is present but not an object: TG_EINVAL (Go would fail to
  * decode the request). */
-int tg_gojson_get_path(const json_t *obj, const char *path, json_t **out, tg_error *err);
+int tg_gojson_get_path(const tg_jnode *obj, const char *path, const tg_jnode **out,
+                       tg_error *err);
 
-/* Go's fold-equality of a UTF-8 key with an ASCII field name. Exposed for
+/* Go's fold-equality of a UTF-8 key (valid, as jdoc leaves it) with an
+ * ASCII field name. Exposed for
  * tests. */
 int tg_gojson_key_matches(const char *key, const char *field);
 

@@ -151,9 +151,9 @@ static int query_target(const tg_uri *uri, tg_operation *op, const char *what, t
 	return TG_OK;
 }
 
-/* Parse the forwarded JSON body. Go's decoder would stop after the first
- * value; jansson refuses trailing data, which only denies more. */
-static int load_body(const tg_authz_request *req, json_t **out, tg_error *err)
+/* Parse the forwarded JSON body into doc. Go's decoder would stop after
+ * the first value; jdoc refuses trailing data, which only denies more. */
+static int load_body(const tg_authz_request *req, tg_jdoc *doc, tg_error *err)
 {
 	if (req->body == NULL)
 		return tg_error_set(err, TG_EINVAL,
@@ -161,16 +161,15 @@ static int load_body(const tg_authz_request *req, json_t **out, tg_error *err)
 		                    "cannot be checked (dockerd drops the body of a retried request and of "
 		                    "one over its size limit); run the command again, and keep the request "
 		                    "under 1 MiB");
-	json_error_t jerr;
-	json_t *root = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-	if (root == NULL)
-		return tg_error_set(err, TG_EINVAL, "the request body is not valid JSON: %s (line %d, column %d)",
-		                    jerr.text, jerr.line, jerr.column);
-	if (!json_is_object(root) && !json_is_null(root)) {
-		json_decref(root);
+	tg_error perr;
+	int rc = tg_jdoc_parse((const char *)req->body, req->body_len, doc, &perr);
+	if (rc != TG_OK)
+		return tg_error_set(err, rc, "the request body is not valid JSON: %s", perr.msg);
+	enum tg_jtype type = tg_jdoc_root(doc)->type;
+	if (type != TG_JOBJECT && type != TG_JNULL) {
+		tg_jdoc_free(doc);
 		return tg_error_set(err, TG_EINVAL, "the request body is not a JSON object");
 	}
-	*out = root;
 	return TG_OK;
 }
 
@@ -230,28 +229,30 @@ static int decode_images_create(const tg_authz_request *req, const tg_uri *uri, 
 static int decode_container_create(const tg_authz_request *req, const tg_uri *uri,
                                    tg_operation *op, tg_error *err)
 {
-	json_t *root = NULL, *image = NULL;
-	int rc = load_body(req, &root, err);
+	tg_jdoc doc;
+	const tg_jnode *image = NULL;
+	int rc = load_body(req, &doc, err);
 	if (rc != TG_OK)
 		return rc;
-	rc = tg_gojson_get(root, "Image", &image, err);
-	if (rc == TG_OK && (image == NULL || !json_is_string(image) || json_string_length(image) == 0))
+	rc = tg_gojson_get(tg_jdoc_root(&doc), "Image", &image, err);
+	if (rc == TG_OK && (image == NULL || image->type != TG_JSTRING || image->len == 0))
 		rc = tg_error_set(err, TG_EINVAL, "the request names no image (\"Image\" is %s)",
-		                  image == NULL ? "missing" : json_is_string(image) ? "empty" : "not a string");
-	if (rc == TG_OK && strlen(json_string_value(image)) != json_string_length(image))
-		rc = tg_error_set(err, TG_EINVAL, "the image name contains a NUL character");
+		                  image == NULL                  ? "missing"
+		                  : image->type == TG_JSTRING ? "empty"
+		                                                 : "not a string");
 	if (rc == TG_OK)
-		rc = set_image(op, json_string_value(image), err);
-	json_decref(root);
+		rc = set_image(op, image->str, err);
+	tg_jdoc_free(&doc);
 	return rc;
 }
 
 static int decode_exec(const tg_authz_request *req, const tg_uri *uri, tg_operation *op,
                        tg_error *err)
 {
-	json_t *root = NULL;
-	int rc = load_body(req, &root, err);
-	json_decref(root);
+	tg_jdoc doc;
+	int rc = load_body(req, &doc, err);
+	if (rc == TG_OK)
+		tg_jdoc_free(&doc);
 	return rc;
 }
 
@@ -288,21 +289,23 @@ static int decode_plugin_remote(const tg_authz_request *req, const tg_uri *uri, 
 static int decode_service(const tg_authz_request *req, const tg_uri *uri, tg_operation *op,
                           tg_error *err)
 {
-	json_t *root = NULL, *image = NULL, *remote = NULL;
-	int rc = load_body(req, &root, err);
+	tg_jdoc doc;
+	const tg_jnode *image = NULL, *remote = NULL;
+	int rc = load_body(req, &doc, err);
 	if (rc != TG_OK)
 		return rc;
-	rc = tg_gojson_get_path(root, "TaskTemplate.ContainerSpec.Image", &image, err);
+	rc = tg_gojson_get_path(tg_jdoc_root(&doc), "TaskTemplate.ContainerSpec.Image", &image, err);
 	if (rc == TG_OK)
-		rc = tg_gojson_get_path(root, "TaskTemplate.PluginSpec.Remote", &remote, err);
+		rc = tg_gojson_get_path(tg_jdoc_root(&doc), "TaskTemplate.PluginSpec.Remote", &remote,
+		                        err);
 	if (rc == TG_OK && image != NULL && remote != NULL)
 		rc = tg_error_set(err, TG_EINVAL, "the service names both a container image and a plugin");
-	json_t *named = image ? image : remote;
-	if (rc == TG_OK && named != NULL && !json_is_string(named))
+	const tg_jnode *named = image ? image : remote;
+	if (rc == TG_OK && named != NULL && named->type != TG_JSTRING)
 		rc = tg_error_set(err, TG_EINVAL, "the service image is not a string");
-	if (rc == TG_OK && named != NULL && json_string_length(named) > 0)
-		rc = set_image(op, json_string_value(named), err);
-	json_decref(root);
+	if (rc == TG_OK && named != NULL && named->len > 0)
+		rc = set_image(op, named->str, err);
+	tg_jdoc_free(&doc);
 	return rc;
 }
 

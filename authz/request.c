@@ -8,9 +8,9 @@
 
 #include <openssl/evp.h>
 
-static int decode_base64(const char *text, unsigned char **out, size_t *out_len, tg_error *err)
+static int decode_base64(const char *text, size_t n, unsigned char **out, size_t *out_len,
+                         tg_error *err)
 {
-	size_t n = strlen(text);
 	if (n % 4 != 0)
 		return tg_error_set(err, TG_EINVAL, "RequestBody is not valid base64");
 	if (n / 4 * 3 > TG_REQUEST_BODY_MAX)
@@ -34,56 +34,50 @@ static int decode_base64(const char *text, unsigned char **out, size_t *out_len,
 	return TG_OK;
 }
 
-static int copy_string_field(json_t *root, const char *name, bool required, char **out,
-                             tg_error *err)
+static int string_field(const tg_jnode *root, const char *name, bool required,
+                        const char **out, tg_error *err)
 {
-	json_t *v = json_object_get(root, name);
+	const tg_jnode *v = tg_jnode_member(root, name);
 	if (v == NULL) {
-		if (required)
-			return tg_error_set(err, TG_EINVAL, "plugin request has no %s", name);
 		*out = NULL;
-		return TG_OK;
+		return required ? tg_error_set(err, TG_EINVAL, "plugin request has no %s", name) : TG_OK;
 	}
-	if (!json_is_string(v))
+	if (v->type != TG_JSTRING)
 		return tg_error_set(err, TG_EINVAL, "plugin request field %s is not a string", name);
-	*out = strdup(json_string_value(v));
-	return *out ? TG_OK : tg_error_set(err, TG_ENOMEM, "out of memory");
-}
-
-static int take_headers(json_t *root, tg_authz_request *req, tg_error *err)
-{
-	json_t *h = json_object_get(root, "RequestHeaders");
-	if (h == NULL || json_is_null(h)) {
-		req->headers = json_object();
-		return req->headers ? TG_OK : tg_error_set(err, TG_ENOMEM, "out of memory");
-	}
-	if (!json_is_object(h))
-		return tg_error_set(err, TG_EINVAL, "plugin request field RequestHeaders is not an object");
-	const char *k;
-	json_t *v;
-	json_object_foreach(h, k, v) {
-		if (!json_is_string(v))
-			return tg_error_set(err, TG_EINVAL, "request header %.60s is not a string", k);
-	}
-	req->headers = json_incref(h);
+	*out = v->str;
 	return TG_OK;
 }
 
-static int fill_request(json_t *root, tg_authz_request *req, tg_error *err)
+static int take_headers(const tg_jnode *root, tg_authz_request *req, tg_error *err)
 {
-	int rc = copy_string_field(root, "RequestMethod", true, &req->method, err);
+	const tg_jnode *h = tg_jnode_member(root, "RequestHeaders");
+	if (h == NULL || h->type == TG_JNULL)
+		return TG_OK;
+	if (h->type != TG_JOBJECT)
+		return tg_error_set(err, TG_EINVAL, "plugin request field RequestHeaders is not an object");
+	const tg_jnode *k = tg_jnode_first(h);
+	for (uint32_t i = 0; i < h->len; i++, k = tg_jnode_skip(k + 1))
+		if (k[1].type != TG_JSTRING)
+			return tg_error_set(err, TG_EINVAL, "request header %.60s is not a string", k->str);
+	req->headers = h;
+	return TG_OK;
+}
+
+static int fill_request(const tg_jnode *root, tg_authz_request *req, tg_error *err)
+{
+	int rc = string_field(root, "RequestMethod", true, &req->method, err);
 	if (rc == TG_OK)
-		rc = copy_string_field(root, "RequestUri", true, &req->uri, err);
+		rc = string_field(root, "RequestUri", true, &req->uri, err);
 	if (rc == TG_OK)
 		rc = take_headers(root, req, err);
 	if (rc != TG_OK)
 		return rc;
-	json_t *body = json_object_get(root, "RequestBody");
-	if (body == NULL || json_is_null(body))
+	const tg_jnode *body = tg_jnode_member(root, "RequestBody");
+	if (body == NULL || body->type == TG_JNULL)
 		return TG_OK;
-	if (!json_is_string(body))
+	if (body->type != TG_JSTRING)
 		return tg_error_set(err, TG_EINVAL, "plugin request field RequestBody is not a string");
-	return decode_base64(json_string_value(body), &req->body, &req->body_len, err);
+	return decode_base64(body->str, body->len, &req->body, &req->body_len, err);
 }
 
 int tg_authz_request_parse(const char *data, size_t len, tg_authz_request **out, tg_error *err)
@@ -95,19 +89,17 @@ int tg_authz_request_parse(const char *data, size_t len, tg_authz_request **out,
 	if (len > TG_REQUEST_MAX)
 		return tg_error_set(err, TG_ETOOBIG, "plugin request is larger than %u bytes",
 		                    TG_REQUEST_MAX);
-	json_error_t jerr;
-	json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL)
-		return tg_error_set(err, TG_EINVAL, "plugin request is not valid JSON: %s", jerr.text);
-	int rc;
 	tg_authz_request *req = calloc(1, sizeof(*req));
 	if (req == NULL)
-		rc = tg_error_set(err, TG_ENOMEM, "out of memory");
-	else if (!json_is_object(root))
+		return tg_error_set(err, TG_ENOMEM, "out of memory");
+	tg_error perr;
+	int rc = tg_jdoc_parse(data, len, &req->envelope, &perr);
+	if (rc != TG_OK)
+		tg_error_set(err, rc, "plugin request is not valid JSON: %s", perr.msg);
+	else if (tg_jdoc_root(&req->envelope)->type != TG_JOBJECT)
 		rc = tg_error_set(err, TG_EINVAL, "plugin request is not a JSON object");
 	else
-		rc = fill_request(root, req, err);
-	json_decref(root);
+		rc = fill_request(tg_jdoc_root(&req->envelope), req, err);
 	if (rc != TG_OK) {
 		tg_authz_request_free(req);
 		return rc;
@@ -118,12 +110,12 @@ int tg_authz_request_parse(const char *data, size_t len, tg_authz_request **out,
 
 const char *tg_authz_request_header(const tg_authz_request *req, const char *name)
 {
-	const char *k;
-	json_t *v;
-	json_object_foreach(req->headers, k, v) {
-		if (strcasecmp(k, name) == 0)
-			return json_string_value(v);
-	}
+	if (req->headers == NULL)
+		return NULL;
+	const tg_jnode *k = tg_jnode_first(req->headers);
+	for (uint32_t i = 0; i < req->headers->len; i++, k = tg_jnode_skip(k + 1))
+		if (strcasecmp(k->str, name) == 0)
+			return k[1].str;
 	return NULL;
 }
 
@@ -131,9 +123,7 @@ void tg_authz_request_free(tg_authz_request *req)
 {
 	if (req == NULL)
 		return;
-	free(req->method);
-	free(req->uri);
-	json_decref(req->headers);
+	tg_jdoc_free(&req->envelope);
 	free(req->body);
 	free(req);
 }

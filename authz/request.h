@@ -13,19 +13,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <jansson.h>
-
+#include "authz/jdoc.h"
 #include "common/tg_error.h"
 
 #define TG_REQUEST_MAX (8u * 1024 * 1024)     /* plugin message size cap */
 #define TG_REQUEST_BODY_MAX (4u * 1024 * 1024) /* dockerd 29.3+ forwards at most 4 MiB */
 
 typedef struct tg_authz_request {
-	char *method;          /* "POST" */
-	char *uri;             /* raw RequestUri */
-	json_t *headers;       /* object of strings; never NULL (may be empty) */
-	unsigned char *body;   /* decoded RequestBody, NUL-terminated; NULL when absent */
+	const char *method;      /* "POST" */
+	const char *uri;         /* raw RequestUri */
+	const tg_jnode *headers; /* object of strings, or NULL when there are none */
+	unsigned char *body;     /* decoded RequestBody, NUL-terminated; NULL when absent */
 	size_t body_len;
+	tg_jdoc envelope;        /* the parsed message the fields above point into */
 } tg_authz_request;
 
 /* Parse an AuthZReq message. *out receives a new request (free with

@@ -35,6 +35,7 @@ const char *tg_code_name(int code)
 	case TG_ENOTFOUND: return "TG_ENOTFOUND";
 	case TG_EAMBIGUOUS: return "TG_EAMBIGUOUS";
 	case TG_ETIMEOUT: return "TG_ETIMEOUT";
+	case TG_EWOULDBLOCK: return "TG_EWOULDBLOCK";
 	default: return "TG_E?";
 	}
 }

@@ -19,6 +19,7 @@ enum tg_code {
 	TG_ENOTFOUND = -5,  /* a looked-up thing is absent */
 	TG_EAMBIGUOUS = -6, /* input could be read two ways; refused */
 	TG_ETIMEOUT = -7,   /* a deadline passed */
+	TG_EWOULDBLOCK = -8, /* the answer needs I/O the caller asked not to do */
 };
 
 #define TG_ERROR_MSG_MAX 512

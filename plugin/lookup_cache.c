@@ -90,3 +90,13 @@ int tg_lookup_cached(tg_cache *cache, const tg_policy *policy, const char *key,
 	out->status = rc;
 	return try_stale(cache, policy, key, rc, out, source, err);
 }
+
+int tg_lookup_cached_peek(tg_cache *cache, const char *key, tg_cache_value *out,
+                          enum tg_lookup_source *source, tg_error *err)
+{
+	tg_cache_value v;
+	if (cache == NULL || tg_cache_get(cache, key, time(NULL), &v, NULL) != TG_OK)
+		return tg_error_set(err, TG_EWOULDBLOCK, "no fresh cached answer");
+	*source = TG_LOOKUP_HIT;
+	return replay(&v, out, err);
+}

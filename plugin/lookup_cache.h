@@ -36,4 +36,11 @@ int tg_lookup_cached(tg_cache *cache, const tg_policy *policy, const char *key,
                      enum tg_cache_setting ttl, int64_t deadline_ms, tg_lookup_fn fn, void *arg,
                      tg_cache_value *out, enum tg_lookup_source *source, tg_error *err);
 
+/* Answer key from a fresh cache entry only, with no lookup and no waiting
+ * (for threads that must never block). Returns the entry's code (TG_OK or
+ * TG_ENOTFOUND, *out and *source set as tg_lookup_cached sets them), or
+ * TG_EWOULDBLOCK when cache is NULL or holds no fresh answer for key. */
+int tg_lookup_cached_peek(tg_cache *cache, const char *key, tg_cache_value *out,
+                          enum tg_lookup_source *source, tg_error *err);
+
 #endif

@@ -61,25 +61,32 @@ static void deny_unreadable(tg_protocol *proto, const tg_error *why, tg_buf *res
 	tg_policy_store_release(proto->store, ref);
 }
 
-static void handle_authz_req(tg_protocol *proto, const tg_server_request *req, tg_buf *response)
+static enum tg_server_answer handle_authz_req(tg_protocol *proto, const tg_server_request *req,
+                                              tg_buf *response)
 {
 	tg_error err;
 	tg_error_clear(&err);
+	if (req->body_state == TG_BODY_OVERLOADED) {
+		tg_error_set(&err, TG_ETIMEOUT, "trustgate is overloaded: no lookup thread was free in "
+		             "time (see its log; raise --lookup-threads if this lasts)");
+		deny_unreadable(proto, &err, response);
+		return TG_SERVER_ANSWERED;
+	}
 	if (req->body_state == TG_BODY_TOO_LARGE) {
 		tg_error_set(&err, TG_ETOOBIG, "the request is larger than trustgate accepts (%u bytes)",
 		             TG_REQUEST_MAX);
 		deny_unreadable(proto, &err, response);
-		return;
+		return TG_SERVER_ANSWERED;
 	}
 	if (req->body_state == TG_BODY_TOO_SLOW) {
 		tg_error_set(&err, TG_ETIMEOUT, "the request did not reach trustgate in time");
 		deny_unreadable(proto, &err, response);
-		return;
+		return TG_SERVER_ANSWERED;
 	}
 	tg_authz_request *areq = NULL;
 	if (tg_authz_request_parse(req->body, req->body_len, &areq, &err) != TG_OK) {
 		deny_unreadable(proto, &err, response);
-		return;
+		return TG_SERVER_ANSWERED;
 	}
 	tg_operation op;
 	tg_authz_decode(areq, &op, &err);
@@ -87,20 +94,26 @@ static void handle_authz_req(tg_protocol *proto, const tg_server_request *req, t
 	const tg_policy *policy = tg_policy_ref_get(ref);
 	tg_decision d;
 	tg_decide_env env = {proto->self_name};
-	tg_trust_facts facts = {0};
+	tg_trust_facts facts;
+	facts.n = 0; /* 6 KB: filled only when a rule needs signatures */
 	tg_authz_decide(policy, &env, &op, &err, NULL, &d);
 	if (d.needs_signatures) {
-		/* The lookups run on this connection's thread, within each trust
-		 * root's timeout; other requests are served meanwhile. */
-		const tg_rule *rule = d.rule;
-		tg_signatures_lookup(policy, rule, &op, proto->state_dir, proto->docker_socket,
-		                     proto->cache, &facts);
+		/* From the cache on an I/O thread; live lookups (each within its
+		 * trust root's timeout) on a lookup thread, where this runs again. */
+		struct tg_signature_env senv = {proto->state_dir, proto->docker_socket, proto->cache,
+		                                req->may_block};
+		if (tg_signatures_lookup(policy, d.rule, &op, &senv, &facts) == TG_EWOULDBLOCK) {
+			tg_policy_store_release(proto->store, ref);
+			tg_authz_request_free(areq);
+			return TG_SERVER_BLOCKS;
+		}
 		tg_authz_decide(policy, &env, &op, &err, &facts, &d);
 	}
 	tg_audit_log(atomic_fetch_add(&proto->next_id, 1), &op, &d, &facts, tg_policy_source(policy));
 	answer_decision(response, d.allow, d.message);
 	tg_policy_store_release(proto->store, ref);
 	tg_authz_request_free(areq);
+	return TG_SERVER_ANSWERED;
 }
 
 static int list_entry(const tg_cache_entry *e, void *arg)
@@ -150,8 +163,8 @@ static void handle_cache_call(tg_protocol *proto, const tg_server_request *req, 
 	}
 }
 
-void tg_protocol_handle(void *arg, const tg_server_request *req, unsigned *status,
-                        tg_buf *response)
+enum tg_server_answer tg_protocol_handle(void *arg, const tg_server_request *req,
+                                         unsigned *status, tg_buf *response)
 {
 	tg_protocol *proto = arg;
 	*status = 200;
@@ -161,14 +174,18 @@ void tg_protocol_handle(void *arg, const tg_server_request *req, unsigned *statu
 	} else if (strcmp(req->url, "/Plugin.Activate") == 0) {
 		answer_json(response, json_pack("{s:[s]}", "Implements", "authz"));
 	} else if (strcmp(req->url, "/AuthZPlugin.AuthZReq") == 0) {
-		handle_authz_req(proto, req, response);
+		return handle_authz_req(proto, req, response);
 	} else if (strcmp(req->url, "/AuthZPlugin.AuthZRes") == 0) {
 		answer_decision(response, true, NULL);
 	} else if (strncmp(req->url, "/TrustGate.Cache", 16) == 0) {
-		/* Admin calls from `trustgate cache`; the socket is root's alone. */
+		/* Admin calls from `trustgate cache`; the socket is root's alone.
+		 * A list of 100,000 answers takes a while: not on an I/O thread. */
+		if (!req->may_block && req->body_state != TG_BODY_OVERLOADED)
+			return TG_SERVER_BLOCKS;
 		handle_cache_call(proto, req, status, response);
 	} else {
 		*status = 404;
 		answer_json(response, json_pack("{s:s}", "Err", "unknown plugin endpoint"));
 	}
+	return TG_SERVER_ANSWERED;
 }

@@ -6,7 +6,7 @@
  *
  * Any AuthZReq that cannot be read is denied with HTTP 200 and a message,
  * never an HTTP error: dockerd shows a 200 deny's message to the user.
- * Thread-safe: tg_protocol_handle runs on many connection threads.
+ * Thread-safe: tg_protocol_handle runs on many threads at once.
  */
 #ifndef TG_PROTOCOL_H
 #define TG_PROTOCOL_H
@@ -28,8 +28,10 @@ typedef struct tg_protocol {
 	atomic_ulong next_id;
 } tg_protocol;
 
-/* A tg_server_handler; arg is a tg_protocol. */
-void tg_protocol_handle(void *arg, const tg_server_request *req, unsigned *status,
-                        tg_buf *response);
+/* A tg_server_handler; arg is a tg_protocol. With may_block false it
+ * answers from memory, or returns TG_SERVER_BLOCKS for a request whose
+ * decision needs a live lookup. */
+enum tg_server_answer tg_protocol_handle(void *arg, const tg_server_request *req,
+                                         unsigned *status, tg_buf *response);
 
 #endif

@@ -38,6 +38,8 @@ struct serve_options {
 	unsigned timeout_ms;
 	unsigned idle_timeout_s;
 	unsigned max_connections;
+	unsigned io_threads;     /* 0: one per CPU */
+	unsigned lookup_threads;
 	enum tg_log_level log_level;
 };
 
@@ -73,11 +75,13 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 		{"max-connections", required_argument, NULL, 'c'},
 		{"log-level", required_argument, NULL, 'l'}, {"state-dir", required_argument, NULL, 'd'},
 		{"docker-socket", required_argument, NULL, 'k'},
+		{"io-threads", required_argument, NULL, 'o'},
+		{"lookup-threads", required_argument, NULL, 'w'},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct serve_options){NULL, TG_POLICY_DEFAULT_PATH, false, "trustgate",
 	                            "/var/lib/trustgate", "/var/run/docker.sock", 10000, 300, 256,
-	                            TG_LOG_INFO};
+	                            0, 16, TG_LOG_INFO};
 	int ch, which;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, &which)) != -1) {
@@ -92,6 +96,8 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 		case 'l': bad = parse_log_level(optarg, &o->log_level); break;
 		case 'd': o->state_dir = optarg; break;
 		case 'k': o->docker_socket = optarg; break;
+		case 'o': bad = parse_uint(optarg, 1, 64, &o->io_threads); break;
+		case 'w': bad = parse_uint(optarg, 1, 1024, &o->lookup_threads); break;
 		default: return -1;
 		}
 		if (bad) {
@@ -245,7 +251,8 @@ int tg_cmd_serve(int argc, char **argv)
 	}
 	tg_protocol proto = {store, o.plugin_name, o.state_dir, o.docker_socket, cache, 1};
 	tg_server_config cfg = {o.socket_path, 0600, o.max_connections, o.idle_timeout_s,
-	                        o.timeout_ms, TG_REQUEST_MAX, TG_PLUGIN_CONTENT_TYPE};
+	                        o.timeout_ms, TG_REQUEST_MAX, TG_PLUGIN_CONTENT_TYPE,
+	                        o.io_threads, o.lookup_threads, 4 * o.lookup_threads + 64};
 	make_parent_dirs(o.socket_path);
 	tg_server *srv = NULL;
 	if (tg_server_start(&cfg, tg_protocol_handle, &proto, &srv, &err) != TG_OK) {

@@ -16,9 +16,11 @@
 #include <microhttpd.h>
 
 #include "common/tg_log.h"
+#include "plugin/work_queue.h"
 
 struct tg_server {
 	struct MHD_Daemon *mhd;
+	tg_work_queue *lookups;
 	tg_server_config cfg;
 	char *socket_path;
 	tg_server_handler handler;
@@ -28,9 +30,17 @@ struct tg_server {
 
 /* Per-request state, from the first callback to the completion notice. */
 struct request_state {
+	tg_work work;          /* first: the lookup job is this state */
 	tg_buf body;
 	enum tg_body_state body_state;
 	struct timespec start;
+	/* Set while the connection is suspended for a lookup thread. */
+	tg_server *srv;
+	struct MHD_Connection *conn;
+	char *method, *url;
+	bool answered;         /* the lookup thread's answer is in status/out */
+	unsigned status;
+	tg_buf out;
 };
 
 static long elapsed_ms(const struct timespec *since)
@@ -51,6 +61,56 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, const tg_serve
 	enum MHD_Result r = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return r;
+}
+
+static tg_server_request request_of(struct request_state *st, const char *method,
+                                    const char *url, bool may_block)
+{
+	return (tg_server_request){method, url, tg_buf_str(&st->body), st->body.len, st->body_state,
+	                           may_block};
+}
+
+/* On a lookup thread: the handler may block now. Then wake the connection,
+ * whose next callback sends the answer (st belongs to MHD again after
+ * the resume). */
+static void run_lookup(tg_work *work)
+{
+	struct request_state *st = (struct request_state *)work;
+	tg_server *srv = st->srv;
+	if (srv->cfg.request_timeout_ms > 0 && elapsed_ms(&st->start) > (long)srv->cfg.request_timeout_ms)
+		st->body_state = TG_BODY_OVERLOADED;
+	tg_server_request req = request_of(st, st->method, st->url,
+	                                   st->body_state != TG_BODY_OVERLOADED);
+	st->status = 500;
+	srv->handler(srv->arg, &req, &st->status, &st->out);
+	st->answered = true;
+	MHD_resume_connection(st->conn);
+}
+
+/* The handler's answer now, or after a lookup thread's turn. */
+static enum MHD_Result answer(tg_server *srv, struct request_state *st,
+                              struct MHD_Connection *conn, const char *method, const char *url)
+{
+	if (st->answered)
+		return send_response(conn, srv, st->status, &st->out);
+	tg_server_request req = request_of(st, method, url, false);
+	st->status = 500;
+	if (srv->handler(srv->arg, &req, &st->status, &st->out) == TG_SERVER_ANSWERED)
+		return send_response(conn, srv, st->status, &st->out);
+	tg_buf_clear(&st->out);
+	st->srv = srv;
+	st->conn = conn;
+	st->method = strdup(method);
+	st->url = strdup(url);
+	st->work.fn = run_lookup;
+	if (st->method == NULL || st->url == NULL)
+		return MHD_NO;
+	MHD_suspend_connection(conn);
+	if (tg_work_queue_submit(srv->lookups, &st->work) != TG_OK) {
+		st->body_state = TG_BODY_OVERLOADED; /* answered without blocking */
+		run_lookup(&st->work);
+	}
+	return MHD_YES;
 }
 
 static void take_upload(tg_server *srv, struct request_state *st, const char *data, size_t n)
@@ -80,6 +140,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (st == NULL)
 			return MHD_NO;
 		tg_buf_init(&st->body, srv->cfg.max_body);
+		tg_buf_init(&st->out, 64 * 1024);
 		clock_gettime(CLOCK_MONOTONIC, &st->start);
 		*req_cls = st;
 		return MHD_YES;
@@ -95,14 +156,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (st->body_state == TG_BODY_COMPLETE && srv->cfg.request_timeout_ms > 0 &&
 	    elapsed_ms(&st->start) > (long)srv->cfg.request_timeout_ms)
 		st->body_state = TG_BODY_TOO_SLOW;
-	tg_server_request req = {method, url, tg_buf_str(&st->body), st->body.len, st->body_state};
-	unsigned status = 500;
-	tg_buf out;
-	tg_buf_init(&out, 64 * 1024);
-	srv->handler(srv->arg, &req, &status, &out);
-	enum MHD_Result r = send_response(conn, srv, status, &out);
-	tg_buf_free(&out);
-	return r;
+	return answer(srv, st, conn, method, url);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -112,6 +166,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (st == NULL)
 		return;
 	tg_buf_free(&st->body);
+	tg_buf_free(&st->out);
+	free(st->method);
+	free(st->url);
 	free(st);
 	*req_cls = NULL;
 }
@@ -175,6 +232,27 @@ static int bind_socket(const tg_server_config *cfg, int *fd_out, tg_error *err)
 	return TG_OK;
 }
 
+static struct MHD_Daemon *start_mhd(tg_server *srv)
+{
+	unsigned io_threads = srv->cfg.io_threads;
+	if (io_threads == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		io_threads = cpus < 1 ? 1 : cpus > 64 ? 64 : (unsigned)cpus;
+	}
+	/* A pool of 1 is not a pool: MHD wants 0 for one internal thread. */
+	return MHD_start_daemon(
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+			MHD_USE_ERROR_LOG,
+		0, NULL, NULL, on_request, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd,
+		MHD_OPTION_THREAD_POOL_SIZE, io_threads > 1 ? io_threads : 0u,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)srv->cfg.max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)srv->cfg.idle_timeout_s,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_END);
+}
+
 int tg_server_start(const tg_server_config *cfg, tg_server_handler handler, void *arg,
                     tg_server **out, tg_error *err)
 {
@@ -193,22 +271,17 @@ int tg_server_start(const tg_server_config *cfg, tg_server_handler handler, void
 		free(srv);
 		return rc;
 	}
-	srv->mhd = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
-			MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, srv,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->idle_timeout_s,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_END);
-	if (srv->mhd == NULL) {
+	rc = tg_work_queue_start(cfg->lookup_threads ? cfg->lookup_threads : 16,
+	                         cfg->max_queued ? cfg->max_queued : 256, &srv->lookups, err);
+	if (rc == TG_OK && (srv->mhd = start_mhd(srv)) == NULL)
+		rc = tg_error_set(err, TG_EIO, "cannot start the HTTP server on %s", cfg->socket_path);
+	if (rc != TG_OK) {
+		tg_work_queue_free(srv->lookups);
 		close(srv->listen_fd);
 		unlink(srv->socket_path);
 		free(srv->socket_path);
 		free(srv);
-		return tg_error_set(err, TG_EIO, "cannot start the HTTP server on %s", cfg->socket_path);
+		return rc;
 	}
 	*out = srv;
 	return TG_OK;
@@ -218,7 +291,12 @@ void tg_server_stop(tg_server *srv)
 {
 	if (srv == NULL)
 		return;
+	/* No new connections; every lookup finishes and resumes its connection
+	 * (MHD must not be stopped with one suspended); then close them all. */
+	MHD_quiesce_daemon(srv->mhd);
+	tg_work_queue_drain(srv->lookups);
 	MHD_stop_daemon(srv->mhd);
+	tg_work_queue_free(srv->lookups);
 	close(srv->listen_fd);
 	unlink(srv->socket_path);
 	free(srv->socket_path);

@@ -28,11 +28,17 @@ struct credentials {
 struct fetch_ctx {
 	const tg_trust_root *root;
 	struct timespec deadline;
-	struct credentials cred;
 	const tg_policy *policy;
-	tg_cache *cache;     /* NULL: no caching */
-	char root_id[96];    /* trust root name and a fingerprint of its settings */
-	tg_sig_fact *fact;   /* where to note how answers were found */
+	tg_cache *cache;       /* NULL: no caching */
+	const char *state_dir;
+	char root_id[96];      /* trust root name and a fingerprint of its settings */
+	tg_sig_fact *fact;     /* where to note how answers were found */
+	bool may_block;        /* false: cached answers only, no I/O at all */
+	bool would_block;      /* an answer needed I/O that may_block forbade */
+	/* Loaded on the first live lookup: a cache hit needs neither. */
+	bool trust_loaded, cred_loaded;
+	tg_notary_trust trust;
+	struct credentials cred;
 };
 
 /* Read {"username": ..., "password": ...} from the trust root's root-only
@@ -71,6 +77,12 @@ static int notary_fetch(void *ctx, const char *gun, const char *name, size_t max
                         tg_error *err)
 {
 	struct fetch_ctx *fc = ctx;
+	if (!fc->cred_loaded && fc->root->credentials != NULL) {
+		int rc = load_credentials(fc->root->credentials, &fc->cred, err);
+		if (rc != TG_OK)
+			return rc;
+	}
+	fc->cred_loaded = true;
 	long ms = remaining_ms(&fc->deadline);
 	if (ms == 0)
 		return tg_error_set(err, TG_ETIMEOUT, "Notary server %s did not answer within %u ms",
@@ -141,19 +153,37 @@ static int64_t deadline_ms(const struct fetch_ctx *fc)
 }
 
 struct notary_call {
-	const tg_notary_trust *trust;
 	struct fetch_ctx *fc;
 	const char *gun, *want;
 	bool by_digest;
 };
 
+static int load_trust(struct fetch_ctx *fc, tg_error *err)
+{
+	if (fc->trust_loaded)
+		return TG_OK;
+	const tg_trust_root *r = fc->root;
+	tg_error why;
+	if (tg_notary_trust_load(&fc->trust, r->name, r->root_keys, r->n_root_keys, r->root_ca, r->tofu,
+	                         fc->state_dir, &why) != TG_OK)
+		return tg_error_set(err, TG_EINVAL, "trust root \"%s\" cannot be loaded: %s", r->name,
+		                    why.msg);
+	fc->trust_loaded = true;
+	return TG_OK;
+}
+
 static int notary_call_fn(void *arg, tg_cache_value *v, tg_error *err)
 {
 	struct notary_call *c = arg;
+	struct fetch_ctx *fc = c->fc;
 	tg_notary_target t;
-	int rc = c->by_digest
-	                 ? tg_notary_lookup_digest(c->trust, notary_fetch, c->fc, c->gun, c->want, time(NULL), &t, err)
-	                 : tg_notary_lookup_tag(c->trust, notary_fetch, c->fc, c->gun, c->want, time(NULL), &t, err);
+	int rc = load_trust(fc, err);
+	if (rc != TG_OK)
+		return rc;
+	rc = c->by_digest ? tg_notary_lookup_digest(&fc->trust, notary_fetch, fc, c->gun, c->want,
+	                                            time(NULL), &t, err)
+	                  : tg_notary_lookup_tag(&fc->trust, notary_fetch, fc, c->gun, c->want,
+	                                         time(NULL), &t, err);
 	if (rc == TG_OK) {
 		snprintf(v->digest, sizeof(v->digest), "%s", t.digest);
 		snprintf(v->signer, sizeof(v->signer), "%s", t.role);
@@ -162,20 +192,33 @@ static int notary_call_fn(void *arg, tg_cache_value *v, tg_error *err)
 	return rc;
 }
 
+/* key through the cache: a live lookup by fn, or with may_block false a
+ * fresh cached answer only (else TG_EWOULDBLOCK, noted in fc). */
+static int cached_answer(struct fetch_ctx *fc, const char *key, enum tg_cache_setting ttl,
+                         tg_lookup_fn fn, void *arg, tg_cache_value *v, tg_error *err)
+{
+	enum tg_lookup_source src;
+	int rc = fc->may_block ? tg_lookup_cached(fc->cache, fc->policy, key, ttl, deadline_ms(fc), fn,
+	                                          arg, v, &src, err)
+	                       : tg_lookup_cached_peek(fc->cache, key, v, &src, err);
+	if (rc == TG_EWOULDBLOCK)
+		fc->would_block = true;
+	else
+		note_source(fc, src);
+	return rc;
+}
+
 /* A Notary answer for gun's tag or digest, through the cache. */
-static int notary_answer(const tg_notary_trust *trust, struct fetch_ctx *fc, const char *gun,
-                         bool by_digest, const char *want, tg_notary_target *t, tg_error *err)
+static int notary_answer(struct fetch_ctx *fc, const char *gun, bool by_digest, const char *want,
+                         tg_notary_target *t, tg_error *err)
 {
 	char key[TG_CACHE_KEY_MAX];
 	snprintf(key, sizeof(key), "%s\x1fnotary\x1f%s\x1f%s\x1f%s", gun, fc->root_id,
 	         by_digest ? "digest" : "tag", want);
-	struct notary_call call = {trust, fc, gun, want, by_digest};
+	struct notary_call call = {fc, gun, want, by_digest};
 	tg_cache_value v;
-	enum tg_lookup_source src;
-	int rc = tg_lookup_cached(fc->cache, fc->policy, key,
-	                          by_digest ? TG_CACHE_VERDICT_TTL : TG_CACHE_TAG_TTL, deadline_ms(fc),
-	                          notary_call_fn, &call, &v, &src, err);
-	note_source(fc, src);
+	int rc = cached_answer(fc, key, by_digest ? TG_CACHE_VERDICT_TTL : TG_CACHE_TAG_TTL,
+	                       notary_call_fn, &call, &v, err);
 	if (rc == TG_OK) {
 		memset(t, 0, sizeof(*t));
 		snprintf(t->digest, sizeof(t->digest), "%s", v.digest);
@@ -224,10 +267,7 @@ static int registry_answer(struct fetch_ctx *fc, const char *gun, const tg_refer
 	snprintf(key, sizeof(key), "%s\x1fregistry\x1f%s", gun, ref->tag);
 	struct registry_call call = {fc, ref};
 	tg_cache_value v;
-	enum tg_lookup_source src;
-	int rc = tg_lookup_cached(fc->cache, fc->policy, key, TG_CACHE_TAG_TTL, deadline_ms(fc),
-	                          registry_call_fn, &call, &v, &src, err);
-	note_source(fc, src);
+	int rc = cached_answer(fc, key, TG_CACHE_TAG_TTL, registry_call_fn, &call, &v, err);
 	if (rc == TG_OK)
 		snprintf(digest, TG_REGISTRY_DIGEST_SIZE, "%.71s", v.digest);
 	return rc;
@@ -238,12 +278,12 @@ static void set_lookup_error(tg_sig_fact *f, int rc, const tg_error *err)
 	set_fact(f, rc == TG_ENOTFOUND ? TG_SIG_NOT_SIGNED : TG_SIG_FAILED, "%s", err->msg);
 }
 
-static void check_by_digest(const tg_notary_trust *trust, struct fetch_ctx *fc, const char *gun,
-                            const tg_reference *ref, tg_sig_fact *f)
+static void check_by_digest(struct fetch_ctx *fc, const char *gun, const tg_reference *ref,
+                            tg_sig_fact *f)
 {
 	tg_notary_target t;
 	tg_error err;
-	int rc = notary_answer(trust, fc, gun, true, ref->digest, &t, &err);
+	int rc = notary_answer(fc, gun, true, ref->digest, &t, &err);
 	if (rc != TG_OK) {
 		set_lookup_error(f, rc, &err);
 		return;
@@ -253,13 +293,12 @@ static void check_by_digest(const tg_notary_trust *trust, struct fetch_ctx *fc, 
 }
 
 /* By tag; for a pull, the registry must serve the signed digest. */
-static void check_by_tag(const tg_policy *policy, const tg_notary_trust *trust,
-                         struct fetch_ctx *fc, const char *gun, const tg_operation *op,
+static void check_by_tag(struct fetch_ctx *fc, const char *gun, const tg_operation *op,
                          const tg_reference *ref, tg_sig_fact *f)
 {
 	tg_notary_target t;
 	tg_error err;
-	int rc = notary_answer(trust, fc, gun, false, ref->tag, &t, &err);
+	int rc = notary_answer(fc, gun, false, ref->tag, &t, &err);
 	if (rc != TG_OK) {
 		set_lookup_error(f, rc, &err);
 		return;
@@ -308,17 +347,20 @@ static bool repo_digest_of(const char *entry, const char *gun, const char **dige
  * `docker tag`, load, import or build cannot fake. An image that is not
  * local is judged by its tag: dockerd answers the create with 404 and the
  * CLI pulls it, a pull this check sees too. */
-static void check_local_image(const tg_policy *policy, const tg_notary_trust *trust,
-                              struct fetch_ctx *fc, const char *gun, const tg_operation *op,
+static void check_local_image(struct fetch_ctx *fc, const char *gun, const tg_operation *op,
                               const tg_reference *ref, const char *docker_socket, tg_sig_fact *f)
 {
+	if (!fc->may_block) { /* asking dockerd is I/O */
+		fc->would_block = true;
+		return;
+	}
 	char name[TG_OP_TEXT_MAX];
 	tg_reference_string(ref, true, name, sizeof(name));
 	tg_docker_image img;
 	tg_error err;
 	int rc = tg_docker_inspect_image(docker_socket, name, remaining_ms(&fc->deadline), &img, &err);
 	if (rc == TG_ENOTFOUND) {
-		check_by_tag(policy, trust, fc, gun, op, ref, f);
+		check_by_tag(fc, gun, op, ref, f);
 		return;
 	}
 	if (rc != TG_OK) {
@@ -332,7 +374,7 @@ static void check_local_image(const tg_policy *policy, const tg_notary_trust *tr
 		tg_notary_target t;
 		if (!repo_digest_of(img.repo_digests[i], gun, &digest))
 			continue;
-		if ((rc = notary_answer(trust, fc, gun, true, digest, &t, &err)) != TG_OK) {
+		if ((rc = notary_answer(fc, gun, true, digest, &t, &err)) != TG_OK) {
 			if (rc != TG_ENOTFOUND && failure == TG_OK) {
 				failure = rc;
 				failed = err;
@@ -354,9 +396,19 @@ static void check_local_image(const tg_policy *policy, const tg_notary_trust *tr
 	         "unsigned); pull the signed image with `docker pull %s`", name, img.id, gun, name);
 }
 
-static void look_up_one(const tg_policy *policy, const tg_trust_root *root, const tg_operation *op,
-                        const char *state_dir, const char *docker_socket, tg_cache *cache,
-                        tg_sig_fact *f)
+static void set_deadline(struct fetch_ctx *fc)
+{
+	clock_gettime(CLOCK_MONOTONIC, &fc->deadline);
+	fc->deadline.tv_sec += fc->root->timeout_ms / 1000;
+	fc->deadline.tv_nsec += (long)(fc->root->timeout_ms % 1000) * 1000000L;
+	if (fc->deadline.tv_nsec >= 1000000000L) {
+		fc->deadline.tv_sec++;
+		fc->deadline.tv_nsec -= 1000000000L;
+	}
+}
+
+static int look_up_one(const tg_policy *policy, const tg_trust_root *root, const tg_operation *op,
+                       const struct tg_signature_env *env, tg_sig_fact *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->root = root->name;
@@ -364,52 +416,43 @@ static void look_up_one(const tg_policy *policy, const tg_trust_root *root, cons
 	if (op->all_tags) {
 		set_fact(f, TG_SIG_FAILED, "a pull of all tags cannot be checked against signatures; pull "
 		         "one tag or digest");
-		return;
+		return TG_OK;
 	}
 	if (ref.tag[0] == '\0' && ref.digest[0] == '\0')
 		strcpy(ref.tag, "latest");
 	char gun[TG_REF_NAME_MAX + 1];
 	tg_reference_repository(&ref, gun, sizeof(gun));
-	tg_notary_trust trust;
-	tg_error err;
-	if (tg_notary_trust_load(&trust, root->name, root->root_keys, root->n_root_keys, root->root_ca,
-	                         root->tofu, state_dir, &err) != TG_OK) {
-		set_fact(f, TG_SIG_FAILED, "trust root \"%s\" cannot be loaded: %s", root->name, err.msg);
-		return;
-	}
-	struct fetch_ctx fc = {root, {0, 0}, {0}, policy, cache, "", f};
+	struct fetch_ctx fc;
+	memset(&fc, 0, sizeof(fc));
+	fc.root = root;
+	fc.policy = policy;
+	fc.cache = env->cache;
+	fc.state_dir = env->state_dir;
+	fc.fact = f;
+	fc.may_block = env->may_block;
 	fingerprint_root(root, fc.root_id, sizeof(fc.root_id));
-	if (root->credentials != NULL && load_credentials(root->credentials, &fc.cred, &err) != TG_OK) {
-		set_fact(f, TG_SIG_FAILED, "%s", err.msg);
-		tg_notary_trust_clear(&trust);
-		return;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &fc.deadline);
-	fc.deadline.tv_sec += root->timeout_ms / 1000;
-	fc.deadline.tv_nsec += (long)(root->timeout_ms % 1000) * 1000000L;
-	if (fc.deadline.tv_nsec >= 1000000000L) {
-		fc.deadline.tv_sec++;
-		fc.deadline.tv_nsec -= 1000000000L;
-	}
+	set_deadline(&fc);
 	bool uses_local = op->kind == TG_OP_CREATE || op->kind == TG_OP_TAG;
 	if (ref.digest[0] != '\0')
-		check_by_digest(&trust, &fc, gun, &ref, f);
-	else if (uses_local && docker_socket != NULL)
-		check_local_image(policy, &trust, &fc, gun, op, &ref, docker_socket, f);
+		check_by_digest(&fc, gun, &ref, f);
+	else if (uses_local && env->docker_socket != NULL)
+		check_local_image(&fc, gun, op, &ref, env->docker_socket, f);
 	else
-		check_by_tag(policy, &trust, &fc, gun, op, &ref, f);
+		check_by_tag(&fc, gun, op, &ref, f);
 	OPENSSL_cleanse(&fc.cred, sizeof(fc.cred));
-	tg_notary_trust_clear(&trust);
+	if (fc.trust_loaded)
+		tg_notary_trust_clear(&fc.trust);
+	return fc.would_block ? TG_EWOULDBLOCK : TG_OK;
 }
 
-void tg_signatures_lookup(const tg_policy *policy, const tg_rule *rule, const tg_operation *op,
-                          const char *state_dir, const char *docker_socket, tg_cache *cache,
-                          tg_trust_facts *facts)
+int tg_signatures_lookup(const tg_policy *policy, const tg_rule *rule, const tg_operation *op,
+                         const struct tg_signature_env *env, tg_trust_facts *facts)
 {
 	memset(facts, 0, sizeof(*facts));
 	for (size_t i = 0; i < rule->n_trust_roots && facts->n < TG_SIG_FACTS_MAX; i++) {
 		const tg_trust_root *root = tg_policy_trust_root(policy, rule->trust_roots[i]);
-		if (root != NULL)
-			look_up_one(policy, root, op, state_dir, docker_socket, cache, &facts->sig[facts->n++]);
+		if (root != NULL && look_up_one(policy, root, op, env, &facts->sig[facts->n++]) != TG_OK)
+			return TG_EWOULDBLOCK;
 	}
+	return TG_OK;
 }

@@ -9,25 +9,34 @@
  * needs one of that image's repo digests (what it was pulled as, asked of
  * dockerd) to be a signed target.
  *
- * Runs on the request's connection thread; thread-safe.
+ * Thread-safe.
  */
 #ifndef TG_SIGNATURES_H
 #define TG_SIGNATURES_H
+
+#include <stdbool.h>
 
 #include "authz/decide.h"
 #include "authz/operation.h"
 #include "authz/policy.h"
 #include "trustcache/cache.h"
 
-/* Fill *facts with what each of rule's trust roots says about op's image.
- * Never fails: a lookup that cannot complete is a TG_SIG_FAILED fact whose
- * detail says why. state_dir keeps trusted roots and versions (NULL: the
- * lookups remember nothing). docker_socket is the daemon's API socket, for
- * creates and tags of local images by tag (NULL: judged by the tag alone).
- * cache keeps answers with the policy's TTLs (NULL: every lookup is live);
- * each fact says how it was answered. */
-void tg_signatures_lookup(const tg_policy *policy, const tg_rule *rule, const tg_operation *op,
-                          const char *state_dir, const char *docker_socket, tg_cache *cache,
-                          tg_trust_facts *facts);
+/* Where and how lookups run. */
+struct tg_signature_env {
+	const char *state_dir;     /* trusted roots and versions (NULL: remember nothing) */
+	const char *docker_socket; /* dockerd's API socket, for creates and tags of local
+	                            * images by tag (NULL: judged by the tag alone) */
+	tg_cache *cache;           /* answers kept with the policy's TTLs (NULL: all live) */
+	bool may_block;            /* false: fresh cached answers only, no I/O, no waiting */
+};
+
+/* Fill *facts with what each of rule's trust roots says about op's image;
+ * each fact says how it was answered. Returns TG_OK: a lookup that cannot
+ * complete is a TG_SIG_FAILED fact whose detail says why. With
+ * env->may_block false, returns TG_EWOULDBLOCK as soon as an answer would
+ * need a live lookup (facts are then incomplete: call again on a thread
+ * that may block). */
+int tg_signatures_lookup(const tg_policy *policy, const tg_rule *rule, const tg_operation *op,
+                         const struct tg_signature_env *env, tg_trust_facts *facts);
 
 #endif

@@ -128,6 +128,34 @@ tg_h_expect_output "makes it run again" "signed again" \
 tg_h_check "the audit log shows the repo digest that made it trusted" \
   grep -q "the local image sha256:.* was pulled as $R/acme/signed@$digest1" "$TG_WORK/trustgate.log"
 
+# --- saturation: every create below needs a lookup that asks dockerd, whose
+# own call comes back to trustgate. With 2 lookup threads and 30 creates at
+# once, all must finish (the callbacks are answered on trustgate's I/O
+# threads, never queued behind the lookups waiting for them).
+tg_h_stop_trustgate
+tg_h_start_trustgate "$policy" --state-dir "$state" --docker-socket "$TG_DOCKER_SOCK" --lookup-threads 2
+saturate() {
+  local i pids=() failed=0
+  for i in $(seq 30); do
+    dk create --network none --name "sat$i" "$R/acme/signed:1" /bin/true >"$TG_WORK/sat$i.out" 2>&1 &
+    pids+=($!)
+  done
+  dk ps >/dev/null || failed=1 # answered meanwhile
+  for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed=1; done
+  return $failed
+}
+tg_h_check "30 concurrent creates that each ask dockerd all succeed with 2 lookup threads" \
+  saturate
+tg_h_check "all 30 containers exist" \
+  test "$(dk ps -a --filter name=sat --format '{{.Names}}' | wc -l)" -eq 30
+dk rm $(dk ps -aq --filter name=sat) >/dev/null 2>&1
+tg_h_stop_trustgate
+tg_h_start_trustgate "$policy" --state-dir "$state" --docker-socket "$TG_DOCKER_SOCK"
+tg_h_expect_ok "after the restart (the 2 s TTLs had passed) a pull verifies afresh" \
+  dk pull "$R/acme/signed:1"
+tg_h_expect_ok "and so does a run (the repo digest's verdict)" \
+  dk run --rm --network none "$R/acme/signed:1" /bin/true
+
 # --- each way of not being signed gets its own message
 tg_h_expect_fail "an unsigned tag in a signed repository is denied" \
   "$denied: pull of image $R/acme/signed:nosig is not allowed: tag \"nosig\" is not signed in the trust data of $R/acme/signed" \

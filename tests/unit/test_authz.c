@@ -3,6 +3,7 @@
  * get. Covers the decoding traps of shared/NOTES.md section 2. */
 #include "tg_test.h"
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "authz/decide.h"

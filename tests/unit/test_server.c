@@ -35,7 +35,7 @@ static int start(void **state)
 	proto.store = store;
 	proto.self_name = "trustgate";
 	atomic_init(&proto.next_id, 1);
-	tg_server_config cfg = {sock_path, 0600, 64, 0, 400, TG_REQUEST_MAX, TG_PLUGIN_CONTENT_TYPE};
+	tg_server_config cfg = {sock_path, 0600, 64, 0, 400, TG_REQUEST_MAX, TG_PLUGIN_CONTENT_TYPE, 0, 0, 0};
 	if (tg_server_start(&cfg, tg_protocol_handle, &proto, &srv, &err) != 0)
 		fail_msg("%s", err.msg);
 	return 0;
@@ -233,7 +233,7 @@ static void test_stalled_client_blocks_no_one(void **state)
 
 static void test_second_server_refused(void **state)
 {
-	tg_server_config cfg = {sock_path, 0600, 8, 0, 400, 1024, TG_PLUGIN_CONTENT_TYPE};
+	tg_server_config cfg = {sock_path, 0600, 8, 0, 400, 1024, TG_PLUGIN_CONTENT_TYPE, 0, 0, 0};
 	tg_server *second = NULL;
 	tg_error err;
 	assert_int_equal(tg_server_start(&cfg, tg_protocol_handle, &proto, &second, &err), TG_EIO);
@@ -252,7 +252,7 @@ static void test_stale_socket_replaced(void **state)
 	strcpy(a.sun_path, path);
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	close(fd); /* a socket file nobody listens on, as after a crash */
-	tg_server_config cfg = {path, 0600, 8, 0, 400, 1024, TG_PLUGIN_CONTENT_TYPE};
+	tg_server_config cfg = {path, 0600, 8, 0, 400, 1024, TG_PLUGIN_CONTENT_TYPE, 0, 0, 0};
 	tg_server *s = NULL;
 	tg_error err;
 	if (tg_server_start(&cfg, tg_protocol_handle, &proto, &s, &err) != 0)
