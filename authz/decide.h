@@ -40,6 +40,7 @@ typedef struct tg_sig_fact {
 	char detail[TG_DECISION_MSG_MAX / 2]; /* for a person: what was found, or what failed */
 	char cache[8];                     /* how it was answered: "miss", "hit", "shared",
 	                                      "stale", "off" (for the audit log) */
+	double lookup_ms;                  /* how long finding the answer took */
 } tg_sig_fact;
 
 #define TG_SIG_FACTS_MAX 8

@@ -39,7 +39,7 @@ static int put_signatures(tg_buf *b, const tg_trust_facts *facts)
 		if (rc == TG_OK)
 			rc = tg_json_put_field(b, "cache", f->cache[0] ? f->cache : "off", 0);
 		if (rc == TG_OK)
-			rc = tg_buf_puts(b, "}");
+			rc = tg_buf_printf(b, ",\"ms\":%.3f}", f->lookup_ms);
 	}
 	return rc == TG_OK ? tg_buf_puts(b, "]") : rc;
 }

@@ -13,6 +13,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -192,6 +195,9 @@ static void load_cache(tg_cache *cache, tg_policy_store *store, const char *file
 	if (tg_cache_load(cache, file, time(NULL), stale, 0, &loaded, &err) != TG_OK)
 		tg_log(TG_LOG_WARN, "trust cache %s: %s", file, err.msg); /* the valid part is kept */
 	tg_log(TG_LOG_INFO, "trust cache: %zu answers loaded from %s", loaded, file);
+#ifdef __GLIBC__
+	malloc_trim(0); /* give back what reading the file used (MiBs with 100,000 answers) */
+#endif
 }
 
 /* Wait for signals until asked to stop. */

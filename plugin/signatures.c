@@ -431,6 +431,8 @@ static int look_up_one(const tg_policy *policy, const tg_trust_root *root, const
 	fc.fact = f;
 	fc.may_block = env->may_block;
 	fingerprint_root(root, fc.root_id, sizeof(fc.root_id));
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	set_deadline(&fc);
 	bool uses_local = op->kind == TG_OP_CREATE || op->kind == TG_OP_TAG;
 	if (ref.digest[0] != '\0')
@@ -439,6 +441,10 @@ static int look_up_one(const tg_policy *policy, const tg_trust_root *root, const
 		check_local_image(&fc, gun, op, &ref, env->docker_socket, f);
 	else
 		check_by_tag(&fc, gun, op, &ref, f);
+	struct timespec end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	f->lookup_ms = (double)(end.tv_sec - start.tv_sec) * 1e3 +
+	               (double)(end.tv_nsec - start.tv_nsec) / 1e6;
 	OPENSSL_cleanse(&fc.cred, sizeof(fc.cred));
 	if (fc.trust_loaded)
 		tg_notary_trust_clear(&fc.trust);

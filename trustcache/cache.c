@@ -112,7 +112,14 @@ const char *tgc_entry_key(const struct entry *e)
 
 static size_t digest_bytes(const struct entry *e)
 {
-	return e->dlen == DIGEST_PACKED ? 32 : (size_t)e->dlen + 1;
+	return e->dlen == DIGEST_PACKED ? 32 : e->dlen == DIGEST_IN_KEY ? 0 : (size_t)e->dlen + 1;
+}
+
+/* Whether the key's last field ("...\x1f<digest>") is the digest itself. */
+static bool digest_ends_key(const char *key, size_t klen, const char *digest, size_t dlen)
+{
+	return dlen > 0 && klen > dlen && key[klen - dlen - 1] == '\x1f' &&
+	       memchr(digest, '\x1f', dlen) == NULL && memcmp(key + klen - dlen, digest, dlen) == 0;
 }
 
 static size_t entry_size(const struct entry *e)
@@ -157,7 +164,10 @@ static void unpack_value(const struct entry *e, tg_cache_value *v)
 	static const char hex[] = "0123456789abcdef";
 	const char *p = e->data + e->klen + 1;
 	v->status = e->status;
-	if (e->dlen == DIGEST_PACKED) {
+	if (e->dlen == DIGEST_IN_KEY) {
+		const char *last = strrchr(e->data, '\x1f') + 1; /* checked when made */
+		memcpy(v->digest, last, (size_t)(e->data + e->klen - last) + 1);
+	} else if (e->dlen == DIGEST_PACKED) {
 		size_t plen = sizeof(SHA256_PREFIX) - 1;
 		memcpy(v->digest, SHA256_PREFIX, plen);
 		for (size_t i = 0; i < 32; i++) {
@@ -174,6 +184,11 @@ static void unpack_value(const struct entry *e, tg_cache_value *v)
 	memcpy(v->detail, p, (size_t)e->mlen + 1);
 }
 
+static uint32_t clamp_time(int64_t t)
+{
+	return t < 0 ? 0 : t > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
+
 /* A new entry holding copies of key and *v. TG_EINVAL if a string of v is
  * not terminated in its array. */
 int tgc_make_entry(const char *key, size_t klen, uint32_t hash, const tg_cache_value *v,
@@ -185,19 +200,20 @@ int tgc_make_entry(const char *key, size_t klen, uint32_t hash, const tg_cache_v
 	if (dlen == sizeof(v->digest) || slen == sizeof(v->signer) || mlen == sizeof(v->detail))
 		return TG_EINVAL;
 	unsigned char packed[32];
-	bool is_packed = pack_digest(v->digest, dlen, packed);
-	size_t dbytes = is_packed ? 32 : dlen + 1;
+	bool in_key = digest_ends_key(key, klen, v->digest, dlen);
+	bool is_packed = !in_key && pack_digest(v->digest, dlen, packed);
+	size_t dbytes = in_key ? 0 : is_packed ? 32 : dlen + 1;
 	struct entry *e = malloc(offsetof(struct entry, data) + klen + 1 + dbytes + slen + 1 + mlen + 1);
 	if (e == NULL)
 		return TG_ENOMEM;
 	e->hnext = e->prev = e->next = NULL;
-	e->inserted = inserted;
-	e->expires = expires;
+	e->inserted = clamp_time(inserted);
+	e->expires = clamp_time(expires);
 	e->hash = hash;
 	e->status = v->status;
 	e->klen = (uint16_t)klen;
 	e->mlen = (uint16_t)mlen;
-	e->dlen = is_packed ? DIGEST_PACKED : (uint8_t)dlen;
+	e->dlen = in_key ? DIGEST_IN_KEY : is_packed ? DIGEST_PACKED : (uint8_t)dlen;
 	e->slen = (uint8_t)slen;
 	e->positive = positive ? 1 : 0;
 	char *p = e->data;

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # trustgate's benchmark, in one command: bash tests/bench/run.sh
+# (as root it also runs tests/bench/cold_lookup.sh: lookups against a local
+# Notary, which needs a dockerd; the part below needs neither)
 #
 # Builds a Release tree in build-bench/, then measures two servers on the
 # same Unix-socket set-up, one after the other: the floor (tg-fixed-responder,
@@ -52,7 +54,7 @@ build() {
   fi
   tools=build-bench/tests/bench
   if [[ -d $tools ]]; then # tests/bench is part of the top-level project
-    cmake --build build-bench -j "$jobs" --target tg-loadgen tg-fixed-responder tg-startup-time \
+    cmake --build build-bench -j "$jobs" --target tg-loadgen tg-fixed-responder tg-startup-time tg-mhd-responder \
       >/dev/null || die "build of the bench tools failed"
   else                     # not yet: build it on its own
     tools=build-bench/bench-standalone
@@ -66,6 +68,7 @@ build
 trustgate=$root/build-bench/plugin/trustgate
 loadgen=$root/$tools/tg-loadgen
 responder=$root/$tools/tg-fixed-responder
+mhd_responder=$root/$tools/tg-mhd-responder
 startup=$root/$tools/tg-startup-time
 results=$root/build-bench/bench-results
 mkdir -p "$results" "$work/state"
@@ -89,6 +92,7 @@ EOF
 server_cmd() {
   case $1 in
     floor) cmd=("$responder" --socket "$work/floor.sock") ;;
+    mhd) cmd=("$mhd_responder" --socket "$work/mhd.sock") ;;
     trustgate) cmd=("$trustgate" serve --socket "$work/trustgate.sock" --policy "$work/policy.json"
                     --plugin-name bench --state-dir "$work/state") ;;
   esac
@@ -154,6 +158,11 @@ measure() { # measure NAME LOGFILE
 
 measure floor "$work/floor.log"
 measure trustgate "$tg_log"
+# libmicrohttpd alone, with trustgate's flags: the HTTP library's share
+echo "== libmicrohttpd alone: 1 run of ${seconds}s (+${warmup}s warm-up)"
+start_server mhd "$work/mhd.log"
+load mhd c16-create 16 create=100
+stop_server
 
 # ---- trustgate with 100,000 cached trust answers --------------------------
 # A cache file of the shape trustgate writes (per image: a tag answer and a
@@ -227,7 +236,6 @@ for run in "${runs[@]}"; do
     "$(field floor "$tag" errors), $(field floor "$tag" allow)/$(field floor "$tag" deny)"
 done
 row "RSS after the runs (KiB)" "%d" "$(cat "$results/trustgate-rss.txt")" "$(cat "$results/floor-rss.txt")"
-printf "  %-28s %s\n" "cold lookup, local Notary" "not measured yet (needs a Notary; see tests/integration)"
 printf "  %-28s %s\n" "RSS, ${cache_loaded:-?} cached answers" \
   "$(awk -v k="$cache_rss" 'BEGIN { printf "%.1f MiB", k / 1024 }') (socket listening after ${cache_start_ms} ms; the answers load after)"
 
@@ -246,4 +254,20 @@ echo "  decisions/s >= 90000          $t_rps: $(verdict "$t_rps" ">=" 90000)"
 echo "  p99 <= 500 us                 $t_p99: $(verdict "$t_p99" "<=" 500)"
 echo "  server CPU <= 10 us/request   $t_cpu: $(verdict "$t_cpu" "<=" 10)"
 echo "  start-up <= 100 ms            $t_start: $(verdict "$t_start" "<=" 100)"
+m_rps=$(field mhd c16-create rps)
+m_p99=$(field mhd c16-create p99_us)
+m_cpu=$(field mhd c16-create server_cpu_us_per_req)
+echo "libmicrohttpd alone (trustgate's flags, fixed answer, create only, 16 connections):"
+echo "  $(fmt %.0f "$m_rps") requests/s, p99 $(fmt %.1f "$m_p99") us, server CPU $(fmt %.2f "$m_cpu") us/request"
+echo "  (the HTTP library's own cost; trustgate's decision is what it adds above this)"
 echo "raw results: $results/"
+
+# ---- cold lookups against a local Notary (needs root: it starts dockerd) ----
+echo
+if [[ $(id -u) == 0 ]] && command -v notary-server >/dev/null && command -v dockerd >/dev/null; then
+  bash "$root/tests/bench/cold_lookup.sh" 2>&1 | grep -v '^harness:' ||
+    echo "cold lookups: tests/bench/cold_lookup.sh failed"
+else
+  echo "cold lookups: run as root with docker.io, docker-registry and notary installed"
+  echo "(bash tests/bench/cold_lookup.sh, or bash tests/deps.sh first)"
+fi

@@ -176,6 +176,12 @@ static void test_digest_packing(void **state)
 		assert_int_equal(tg_cache_put(c, "d", &v, T0, 5, 1, &err), TG_OK);
 		assert_int_equal(tg_cache_get(c, "d", T0, &got, NULL), TG_OK);
 		assert_string_equal(got.digest, digests[i]);
+		/* A by-digest answer keeps its digest once, in the key. */
+		char key[256];
+		snprintf(key, sizeof(key), "repo" SEP "digest" SEP "%s", digests[i]);
+		assert_int_equal(tg_cache_put(c, key, &v, T0, 5, 1, &err), TG_OK);
+		assert_int_equal(tg_cache_get(c, key, T0, &got, NULL), TG_OK);
+		assert_string_equal(got.digest, digests[i]);
 	}
 	tg_cache_free(c);
 }
@@ -622,6 +628,35 @@ static void test_persist_roundtrip(void **state)
 	tg_cache_free(c);
 }
 
+/* A by-digest answer's digest, kept once in its key, comes back from a
+ * saved file; a key ending in another field keeps its own digest. */
+static void test_persist_digest_in_key(void **state)
+{
+	tg_cache *c = new_cache(10);
+	tg_error err;
+	const char *keys[] = {"r" SEP "digest" SEP DIGEST_A, "r" SEP "x" DIGEST_A,
+	                      "r" SEP "digest" SEP "sha256:a9e8"};
+	char path[512];
+	snprintf(path, sizeof(path), "%s/digests.json", tmpdir);
+	for (size_t i = 0; i < 3; i++) {
+		tg_cache_value v = val(0, DIGEST_A, "s", "m");
+		assert_int_equal(tg_cache_put(c, keys[i], &v, T0, 5, 1, &err), TG_OK);
+	}
+	assert_int_equal(tg_cache_save(c, path, 0, &err), TG_OK);
+	tg_cache *loaded = new_cache(10);
+	size_t n = 0;
+	assert_int_equal(tg_cache_load(loaded, path, T0, 0, 0, &n, &err), TG_OK);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		tg_cache_value got;
+		assert_int_equal(tg_cache_get(loaded, keys[i], T0, &got, NULL), TG_OK);
+		assert_string_equal(got.digest, DIGEST_A);
+		assert_string_equal(got.detail, "m");
+	}
+	tg_cache_free(loaded);
+	tg_cache_free(c);
+}
+
 /* The most recently used entries are saved first and loaded first, so a
  * smaller cache keeps the newest and the LRU order survives. */
 static void test_persist_order_and_bounds(void **state)
@@ -841,6 +876,7 @@ int main(void)
 		cmocka_unit_test(test_singleflight_single_thread),
 		cmocka_unit_test(test_singleflight_churn),
 		cmocka_unit_test_setup_teardown(test_persist_roundtrip, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_persist_digest_in_key, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_persist_order_and_bounds, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_load_corrupt, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test(test_rss_100k),
