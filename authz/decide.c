@@ -7,14 +7,13 @@
  * turns every deny into an allow that is logged as audit-deny.
  */
 #include "authz/decide.h"
+#include "authz/decide_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static void say(tg_decision *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void say(tg_decision *d, const char *fmt, ...)
+void tgd_say(tg_decision *d, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -22,20 +21,20 @@ static void say(tg_decision *d, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void allow(tg_decision *d)
+void tgd_allow(tg_decision *d)
 {
 	d->verdict = TG_VERDICT_ALLOW;
 	d->allow = true;
 }
 
-static void deny(tg_decision *d)
+void tgd_deny(tg_decision *d)
 {
 	d->verdict = TG_VERDICT_DENY;
 	d->allow = false;
 }
 
 /* Where an admin makes a change: the file, or where to create one. */
-static const char *where(const tg_policy *p)
+const char *tgd_where(const tg_policy *p)
 {
 	return tg_policy_is_builtin(p) ? TG_POLICY_DEFAULT_PATH " (trustgate now uses its built-in "
 	                                 "default policy)"
@@ -66,21 +65,21 @@ static void decide_publisher(const tg_policy *p, const tg_operation *op, const c
 	const char *entry;
 	const char *what = d->normalized;
 	if (tg_policy_official_images(p) && strncmp(match_name, "docker.io/library/", 18) == 0) {
-		allow(d);
-		say(d, "%s is an official image (docker.io/library), trusted by rule \"%s\"", what,
+		tgd_allow(d);
+		tgd_say(d, "%s is an official image (docker.io/library), trusted by rule \"%s\"", what,
 		    d->rule->match);
 	} else if ((entry = tg_policy_verified_publisher(p, match_name)) != NULL) {
-		allow(d);
-		say(d, "%s comes from verified publisher \"%s\", trusted by rule \"%s\"", what, entry,
+		tgd_allow(d);
+		tgd_say(d, "%s comes from verified publisher \"%s\", trusted by rule \"%s\"", what, entry,
 		    d->rule->match);
 	} else {
 		char pub[TG_OP_TEXT_MAX];
 		publisher_of(match_name, pub, sizeof(pub));
-		deny(d);
-		say(d, "%s of image %s is not allowed: no rule trusts publisher \"%s\". To allow it, add "
+		tgd_deny(d);
+		tgd_say(d, "%s of image %s is not allowed: no rule trusts publisher \"%s\". To allow it, add "
 		       "\"%s\" to \"verified_publishers\" in %s, or add the rule {\"match\": \"%s/*\", "
 		       "\"require\": \"allow\"}",
-		    tg_op_kind_name(op->kind), what, publisher_display(pub), pub, where(p), pub);
+		    tg_op_kind_name(op->kind), what, publisher_display(pub), pub, tgd_where(p), pub);
 	}
 }
 
@@ -99,9 +98,9 @@ static void decide_signed(const tg_policy *p, const tg_operation *op, const tg_t
 {
 	const tg_rule *r = d->rule;
 	if (facts == NULL) {
-		deny(d);
+		tgd_deny(d);
 		d->needs_signatures = true;
-		say(d, "%s of image %s is not allowed: rule \"%s\" requires a signature from trust root "
+		tgd_say(d, "%s of image %s is not allowed: rule \"%s\" requires a signature from trust root "
 		       "\"%s\", and no signature lookup was made",
 		    tg_op_kind_name(op->kind), d->normalized, r->match, r->trust_roots[0]);
 		return;
@@ -109,25 +108,25 @@ static void decide_signed(const tg_policy *p, const tg_operation *op, const tg_t
 	for (size_t i = 0; i < r->n_trust_roots; i++) {
 		const tg_sig_fact *f = fact_for(facts, r->trust_roots[i]);
 		if (f != NULL && f->status == TG_SIG_VERIFIED) {
-			allow(d);
-			say(d, "%s is signed: %s (trust root \"%s\", rule \"%s\")", d->normalized, f->detail,
+			tgd_allow(d);
+			tgd_say(d, "%s is signed: %s (trust root \"%s\", rule \"%s\")", d->normalized, f->detail,
 			    f->root, r->match);
 			return;
 		}
 	}
 	const tg_sig_fact *f = fact_for(facts, r->trust_roots[0]);
-	deny(d);
+	tgd_deny(d);
 	if (f != NULL && f->status == TG_SIG_NOT_SIGNED && op->ref.digest[0] == '\0')
-		say(d, "%s of image %s is not allowed: %s (trust root \"%s\"). Rule \"%s\" requires a "
+		tgd_say(d, "%s of image %s is not allowed: %s (trust root \"%s\"). Rule \"%s\" requires a "
 		       "signature: sign it, for example with `docker trust sign %s`",
 		    tg_op_kind_name(op->kind), d->normalized, f->detail, f->root, r->match, op->image);
 	else if (f != NULL && f->status == TG_SIG_NOT_SIGNED)
-		say(d, "%s of image %s is not allowed: %s (trust root \"%s\"). Rule \"%s\" requires a "
+		tgd_say(d, "%s of image %s is not allowed: %s (trust root \"%s\"). Rule \"%s\" requires a "
 		       "signature: sign a tag that points to this digest, for example with `docker trust "
 		       "sign REPOSITORY:TAG`",
 		    tg_op_kind_name(op->kind), d->normalized, f->detail, f->root, r->match);
 	else
-		say(d, "%s of image %s is not allowed: its signature could not be verified: %s (trust root "
+		tgd_say(d, "%s of image %s is not allowed: its signature could not be verified: %s (trust root "
 		       "\"%s\", rule \"%s\")",
 		    tg_op_kind_name(op->kind), d->normalized, f ? f->detail : "no lookup result",
 		    r->trust_roots[0], r->match);
@@ -140,8 +139,8 @@ static void decide_rule(const tg_policy *p, const tg_operation *op, const char *
 	const char *what = d->normalized;
 	switch (r->require) {
 	case TG_REQUIRE_ALLOW:
-		allow(d);
-		say(d, "%s is allowed by rule \"%s\"", what, r->match);
+		tgd_allow(d);
+		tgd_say(d, "%s is allowed by rule \"%s\"", what, r->match);
 		return;
 	case TG_REQUIRE_PUBLISHER:
 		decide_publisher(p, op, match_name, d);
@@ -150,18 +149,18 @@ static void decide_rule(const tg_policy *p, const tg_operation *op, const char *
 		decide_signed(p, op, facts, d);
 		return;
 	case TG_REQUIRE_DENY:
-		deny(d);
-		say(d, "%s of image %s is not allowed: rule \"%s\" denies it%s%s%s. To allow it, change "
+		tgd_deny(d);
+		tgd_say(d, "%s of image %s is not allowed: rule \"%s\" denies it%s%s%s. To allow it, change "
 		       "that rule in %s",
 		    tg_op_kind_name(op->kind), what, r->match, r->reason ? " (" : "",
-		    r->reason ? r->reason : "", r->reason ? ")" : "", where(p));
+		    r->reason ? r->reason : "", r->reason ? ")" : "", tgd_where(p));
 		return;
 	}
 }
 
 /* Judge the image an operation names by the most specific rule. */
-static void decide_image(const tg_policy *p, const tg_operation *op, const tg_trust_facts *facts,
-                         tg_decision *d)
+void tgd_decide_image(const tg_policy *p, const tg_operation *op, const tg_trust_facts *facts,
+                      tg_decision *d)
 {
 	char match_name[TG_REF_NAME_MAX + 1];
 	tg_reference_string(&op->ref, op->kind != TG_OP_PULL || !op->all_tags, d->normalized,
@@ -173,10 +172,10 @@ static void decide_image(const tg_policy *p, const tg_operation *op, const tg_tr
 	if (d->rule == NULL) {
 		char pub[TG_OP_TEXT_MAX];
 		publisher_of(match_name, pub, sizeof(pub));
-		deny(d);
-		say(d, "%s of image %s is not allowed: no policy rule matches %s. To allow it, add a rule "
+		tgd_deny(d);
+		tgd_say(d, "%s of image %s is not allowed: no policy rule matches %s. To allow it, add a rule "
 		       "such as {\"match\": \"%s/*\", \"require\": \"allow\"} to %s",
-		    tg_op_kind_name(op->kind), d->normalized, match_name, pub, where(p));
+		    tg_op_kind_name(op->kind), d->normalized, match_name, pub, tgd_where(p));
 		return;
 	}
 	decide_rule(p, op, match_name, facts, d);
@@ -214,14 +213,14 @@ static bool decide_by_setting(const tg_policy *p, const tg_operation *op, tg_dec
 			continue;
 		const char *key = tg_policy_operation_key(settings[i].setting);
 		if (tg_policy_operation_allowed(p, settings[i].setting)) {
-			allow(d);
-			say(d, "%s is allowed by \"operations\": {\"%s\": \"allow\"}", tg_op_kind_name(op->kind),
+			tgd_allow(d);
+			tgd_say(d, "%s is allowed by \"operations\": {\"%s\": \"allow\"}", tg_op_kind_name(op->kind),
 			    key);
 		} else {
-			deny(d);
-			say(d, "%s is not allowed on this host: %s. To allow it, set \"operations\": "
+			tgd_deny(d);
+			tgd_say(d, "%s is not allowed on this host: %s. To allow it, set \"operations\": "
 			       "{\"%s\": \"allow\"} in %s",
-			    tg_op_kind_name(op->kind), settings[i].why, key, where(p));
+			    tg_op_kind_name(op->kind), settings[i].why, key, tgd_where(p));
 		}
 		return true;
 	}
@@ -245,12 +244,21 @@ static bool decide_self_protection(const tg_decide_env *env, const tg_operation 
 	                      op->kind == TG_OP_PLUGIN_SET || op->kind == TG_OP_PLUGIN_UPGRADE;
 	if (!touches_plugin || !names_self(env, op->object))
 		return false;
-	deny(d);
-	say(d, "%s of plugin \"%s\" is not allowed: it would switch off or change the image trust "
+	tgd_deny(d);
+	tgd_say(d, "%s of plugin \"%s\" is not allowed: it would switch off or change the image trust "
 	       "gate for every user of this host. An admin changes trustgate through the host's "
 	       "service manager and its policy file, not through the Docker API",
 	    tg_op_kind_name(op->kind), op->object);
 	return true;
+}
+
+static void need_local_image(const tg_operation *op, tg_decision *d)
+{
+	tgd_deny(d);
+	d->needs_signatures = false;
+	d->needs_local_image = true;
+	tgd_say(d, "%s of %s is not allowed: the local image it uses was not looked up",
+	    tg_op_kind_name(op->kind), op->kind == TG_OP_START ? op->object : op->image);
 }
 
 static void decide_operation(const tg_policy *p, const tg_decide_env *env, const tg_operation *op,
@@ -258,33 +266,39 @@ static void decide_operation(const tg_policy *p, const tg_decide_env *env, const
 {
 	if (decide_self_protection(env, op, d) || decide_by_setting(p, op, d))
 		return;
+	bool local = op->kind == TG_OP_CREATE || op->kind == TG_OP_TAG;
+	if (op->kind == TG_OP_START || (local && op->image_is_id)) {
+		need_local_image(op, d);
+		return;
+	}
 	if (op->image_is_id) {
-		deny(d);
-		say(d, "%s by image ID %.80s is not allowed: trustgate decides on image names, and an ID "
+		tgd_deny(d);
+		tgd_say(d, "%s by image ID %.80s is not allowed: trustgate decides on image names, and an ID "
 		       "does not say which repository or publisher the image came from. Use the image's "
 		       "name (repository:tag or repository@digest)",
 		    tg_op_kind_name(op->kind), op->image);
 		return;
 	}
 	if (op->has_ref) {
-		decide_image(p, op, facts, d);
+		tgd_decide_image(p, op, facts, d);
+		/* What the name allows is only a first answer: the local image
+		 * under that name decides (a name denied stays denied). */
+		if (local && (d->allow || d->needs_signatures))
+			need_local_image(op, d);
 		return;
 	}
-	allow(d);
+	tgd_allow(d);
 	switch (op->kind) {
 	case TG_OP_READ:
-		say(d, "read-only requests are always allowed");
-		break;
-	case TG_OP_START:
-		say(d, "container start is allowed: the image was checked when the container was created");
+		tgd_say(d, "read-only requests are always allowed");
 		break;
 	case TG_OP_IMPORT:
 	case TG_OP_SERVICE_CREATE:
 	case TG_OP_SERVICE_UPDATE:
-		say(d, "%s names no image", tg_op_kind_name(op->kind));
+		tgd_say(d, "%s names no image", tg_op_kind_name(op->kind));
 		break;
 	default:
-		say(d, "%s does not bring in an image", tg_op_kind_name(op->kind));
+		tgd_say(d, "%s does not bring in an image", tg_op_kind_name(op->kind));
 		break;
 	}
 }
@@ -294,18 +308,24 @@ void tg_authz_decide(const tg_policy *policy, const tg_decide_env *env, const tg
 {
 	memset(out, 0, sizeof(*out));
 	if (decode_err != NULL && decode_err->code != TG_OK) {
-		deny(out);
+		tgd_deny(out);
 		if (op->method[0] == '\0')
-			say(out, "the request is not allowed: %s", decode_err->msg);
+			tgd_say(out, "the request is not allowed: %s", decode_err->msg);
 		else if (op->image[0] != '\0')
-			say(out, "%s of %s is not allowed: %s", tg_op_kind_name(op->kind), op->image,
+			tgd_say(out, "%s of %s is not allowed: %s", tg_op_kind_name(op->kind), op->image,
 			    decode_err->msg);
 		else
-			say(out, "%s (%s %s) is not allowed: %s", tg_op_kind_name(op->kind), op->method,
+			tgd_say(out, "%s (%s %s) is not allowed: %s", tg_op_kind_name(op->kind), op->method,
 			    op->path[0] ? op->path : "?", decode_err->msg);
 	} else {
 		decide_operation(policy, env, op, facts, out);
 	}
+	if (!out->needs_local_image)
+		tgd_apply_mode(policy, out);
+}
+
+void tgd_apply_mode(const tg_policy *policy, tg_decision *out)
+{
 	if (!out->allow && tg_policy_mode(policy) == TG_MODE_AUDIT) {
 		out->verdict = TG_VERDICT_AUDIT_DENY;
 		out->allow = true;

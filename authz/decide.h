@@ -59,7 +59,36 @@ typedef struct tg_decision {
 	/* Set when the deciding rule requires signatures and no facts were
 	 * given: look up rule->trust_roots and decide again with the facts. */
 	bool needs_signatures;
+	/* Set (with a deny) for a create, start or tag that the name alone
+	 * does not decide: ask dockerd for the local image and call
+	 * tg_authz_decide_local. */
+	bool needs_local_image;
+	/* Set by tg_authz_decide_local when a rule's "local_images" is
+	 * "trusted_base" and img->base is TG_BASE_UNKNOWN: find the base and
+	 * call it again. */
+	bool needs_base;
 } tg_decision;
+
+#define TG_LOCAL_PULLED_MAX 16
+
+enum tg_base_state { TG_BASE_UNKNOWN, TG_BASE_NONE, TG_BASE_FOUND };
+
+/* The image a container will actually run, as dockerd describes it
+ * (GET /containers/{id}/json, GET /images/{id}/json): gathered by plugin/. */
+typedef struct tg_local_image {
+	bool found;                        /* dockerd has it (false: id holds the reason) */
+	char id[TG_OP_TEXT_MAX];           /* "sha256:<hex>" */
+	size_t n_pulled;                   /* its repo digests: what it was pulled as */
+	tg_reference pulled[TG_LOCAL_PULLED_MAX];
+	/* What the trust roots say of each, when its rule is "signed"; NULL
+	 * otherwise (or when no lookup was made: then it is not trusted). */
+	const tg_trust_facts *pulled_facts[TG_LOCAL_PULLED_MAX];
+	bool has_name;                     /* the name the image is used by: */
+	tg_reference name;                 /* its rule's "local_images" applies */
+	enum tg_base_state base;           /* a trusted image whose layers it starts with */
+	char base_id[TG_OP_TEXT_MAX];
+	char base_pulled[TG_OP_TEXT_MAX];  /* what made the base trusted: "repo@digest" */
+} tg_local_image;
 
 /* What the decision needs besides the policy. */
 typedef struct tg_decide_env {
@@ -73,6 +102,30 @@ typedef struct tg_decide_env {
  * out->needs_signatures). Fills *out; never fails. */
 void tg_authz_decide(const tg_policy *policy, const tg_decide_env *env, const tg_operation *op,
                      const tg_error *decode_err, const tg_trust_facts *facts, tg_decision *out);
+
+/* Decide a create, start or tag that tg_authz_decide answered with
+ * needs_local_image, on the local image img: allowed when one of its repo
+ * digests is trusted by the rule that matches it (which a local `docker
+ * tag`, load, import, build or commit cannot fake); otherwise by the
+ * "local_images" setting of the rule matching img->name. Fills *out;
+ * never fails. */
+void tg_authz_decide_local(const tg_policy *policy, const tg_decide_env *env,
+                           const tg_operation *op, const tg_local_image *img, tg_decision *out);
+
+/* Decide a create or tag on its name alone, as a pull would be (facts as
+ * for tg_authz_decide): for an image dockerd does not have, which dockerd
+ * refuses to run, so the CLI pulls it (a pull that is checked) and tries
+ * again. Fills *out; never fails. */
+void tg_authz_decide_name(const tg_policy *policy, const tg_operation *op,
+                          const tg_trust_facts *facts, tg_decision *out);
+
+/* The rule that judges ref (a repo digest), or NULL. */
+const tg_rule *tg_authz_rule_for(const tg_policy *policy, const tg_reference *ref);
+
+/* The index of img's first repo digest that its rule trusts (with the
+ * facts given), or -1: whether img can be a trusted base. */
+int tg_authz_trusted_pulled(const tg_policy *policy, const tg_decide_env *env,
+                            const tg_local_image *img);
 
 const char *tg_verdict_name(enum tg_verdict v);
 

@@ -168,9 +168,28 @@ static int parse_requirement(struct ctx *c, json_t *v, enum tg_requirement *out)
 	            s ? " (not \"" : "", s ? s : "", s ? "\")" : "");
 }
 
+const char *tg_local_images_name(enum tg_local_images v)
+{
+	static const char *const names[] = {"deny", "allow", "trusted_base"};
+	return (size_t)v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
+}
+
+static int parse_local_images(struct ctx *c, const char *s, enum tg_local_images *out)
+{
+	for (int v = TG_LOCAL_DENY; v <= TG_LOCAL_TRUSTED_BASE; v++) {
+		if (strcmp(s, tg_local_images_name((enum tg_local_images)v)) == 0) {
+			*out = (enum tg_local_images)v;
+			return TG_OK;
+		}
+	}
+	return tg_pv_fail(c, "\"local_images\" must be one of \"deny\", \"allow\", \"trusted_base\" "
+	                  "(not \"%s\")", s);
+}
+
 static int check_rule_keys(struct ctx *c, json_t *rule)
 {
-	static const char *const known[] = {"match", "require", "trust_roots", "reason", "comment"};
+	static const char *const known[] = {"match", "require", "trust_roots", "reason",
+	                                    "local_images", "comment"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(rule, key, v) {
@@ -179,8 +198,8 @@ static int check_rule_keys(struct ctx *c, json_t *rule)
 			ok = ok || strcmp(key, known[i]) == 0;
 		tg_pv_push_key(c, key);
 		if (!ok)
-			return tg_pv_fail(c, "unknown rule key \"%s\" (known: match, require, trust_roots, reason, comment)",
-			            key);
+			return tg_pv_fail(c, "unknown rule key \"%s\" (known: match, require, trust_roots, "
+			                  "reason, local_images, comment)", key);
 		if (strcmp(key, "trust_roots") != 0 && !json_is_string(v))
 			return tg_pv_fail(c, "rule key \"%s\" must be a string", key);
 		tg_pv_pop(c);
@@ -221,6 +240,14 @@ static int load_rule(struct ctx *c, json_t *obj, size_t number, tg_rule *rule)
 		                      &rule->n_trust_roots);
 		if (rc == TG_OK && rule->n_trust_roots == 0)
 			rc = tg_pv_fail(c, "\"trust_roots\" is empty: name at least one trust root");
+		tg_pv_pop(c);
+		if (rc != TG_OK)
+			return rc;
+	}
+	json_t *local = json_object_get(obj, "local_images");
+	if (local != NULL) {
+		tg_pv_push_key(c, "local_images");
+		rc = parse_local_images(c, json_string_value(local), &rule->local_images);
 		tg_pv_pop(c);
 		if (rc != TG_OK)
 			return rc;

@@ -40,6 +40,14 @@ enum tg_mode { TG_MODE_ENFORCE, TG_MODE_AUDIT };
 
 enum tg_requirement { TG_REQUIRE_ALLOW, TG_REQUIRE_PUBLISHER, TG_REQUIRE_SIGNED, TG_REQUIRE_DENY };
 
+/* What a rule does with a local image (built, committed, loaded, imported or
+ * tagged on this host: no repo digest the rule trusts) named under it:
+ * deny it; allow it; or allow it when its layers start with all layers of
+ * an image this host trusts (its base), as "local_images" says. */
+enum tg_local_images { TG_LOCAL_DENY, TG_LOCAL_ALLOW, TG_LOCAL_TRUSTED_BASE };
+
+const char *tg_local_images_name(enum tg_local_images v);
+
 /* Operations that bring images in without a name to check, or that policy
  * switches as a whole. */
 enum tg_op_setting {
@@ -61,6 +69,7 @@ typedef struct tg_rule {
 	char **trust_roots;
 	size_t n_trust_roots;
 	char *reason;              /* admin's text for deny messages, or NULL */
+	enum tg_local_images local_images; /* images made on this host, named under this rule */
 } tg_rule;
 
 /* A named source of signatures that "signed" rules refer to. */

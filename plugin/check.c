@@ -118,7 +118,7 @@ int tg_cmd_check(int argc, char **argv)
 	tg_trust_facts facts = {0};
 	tg_authz_decide(p, &env, &op, NULL, NULL, &d);
 	if (d.needs_signatures && tg_http_global_init(&err) == TG_OK) {
-		struct tg_signature_env senv = {state_dir, NULL, NULL, true};
+		struct tg_signature_env senv = {state_dir, NULL, true};
 		tg_signatures_lookup(p, d.rule, &op, &senv, &facts);
 		tg_authz_decide(p, &env, &op, NULL, &facts, &d);
 		tg_http_global_cleanup();

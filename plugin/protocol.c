@@ -15,7 +15,11 @@
 #include "authz/request.h"
 #include "common/tg_json_out.h"
 #include "plugin/audit.h"
+#include "plugin/local_image.h"
 #include "plugin/signatures.h"
+
+/* Each call to dockerd about a local image or container. */
+#define TG_DOCKER_TIMEOUT_MS 5000L
 
 static void answer_json(tg_buf *response, json_t *obj)
 {
@@ -97,11 +101,20 @@ static enum tg_server_answer handle_authz_req(tg_protocol *proto, const tg_serve
 	tg_trust_facts facts;
 	facts.n = 0; /* 6 KB: filled only when a rule needs signatures */
 	tg_authz_decide(policy, &env, &op, &err, NULL, &d);
-	if (d.needs_signatures) {
+	if (d.needs_local_image) {
+		/* Asking dockerd is I/O: on a lookup thread. */
+		if (!req->may_block) {
+			tg_policy_store_release(proto->store, ref);
+			tg_authz_request_free(areq);
+			return TG_SERVER_BLOCKS;
+		}
+		struct tg_local_env lenv = {proto->docker_socket, TG_DOCKER_TIMEOUT_MS,
+		                            {proto->state_dir, proto->cache, true}};
+		tg_local_image_decide(policy, &env, &op, &lenv, &d, &facts);
+	} else if (d.needs_signatures) {
 		/* From the cache on an I/O thread; live lookups (each within its
 		 * trust root's timeout) on a lookup thread, where this runs again. */
-		struct tg_signature_env senv = {proto->state_dir, proto->docker_socket, proto->cache,
-		                                req->may_block};
+		struct tg_signature_env senv = {proto->state_dir, proto->cache, req->may_block};
 		if (tg_signatures_lookup(policy, d.rule, &op, &senv, &facts) == TG_EWOULDBLOCK) {
 			tg_policy_store_release(proto->store, ref);
 			tg_authz_request_free(areq);

@@ -11,7 +11,6 @@
 #include <openssl/crypto.h>
 
 #include "plugin/lookup_cache.h"
-#include "trustcache/docker.h"
 #include "trustcache/http.h"
 #include "trustcache/notary.h"
 #include "trustcache/registry.h"
@@ -323,79 +322,6 @@ static void check_by_tag(struct fetch_ctx *fc, const char *gun, const tg_operati
 		         t.tag, t.role, t.digest);
 }
 
-/* The repository part of a RepoDigests entry ("alpine@sha256:..." is
- * docker.io/library/alpine) equals gun; *digest points at the digest. */
-static bool repo_digest_of(const char *entry, const char *gun, const char **digest)
-{
-	const char *at = strchr(entry, '@');
-	char name[TG_DOCKER_TEXT_MAX], repo[TG_REF_NAME_MAX + 1];
-	tg_reference ref;
-	tg_error ignore;
-	if (at == NULL || (size_t)(at - entry) >= sizeof(name))
-		return false;
-	memcpy(name, entry, (size_t)(at - entry));
-	name[at - entry] = '\0';
-	if (tg_reference_parse(name, &ref, &ignore) != TG_OK ||
-	    tg_reference_repository(&ref, repo, sizeof(repo)) < 0)
-		return false;
-	*digest = at + 1;
-	return strcmp(repo, gun) == 0;
-}
-
-/* Create or tag by tag: the image dockerd will use is the local one, so it
- * is judged by what it was pulled as (its repo digests), which a local
- * `docker tag`, load, import or build cannot fake. An image that is not
- * local is judged by its tag: dockerd answers the create with 404 and the
- * CLI pulls it, a pull this check sees too. */
-static void check_local_image(struct fetch_ctx *fc, const char *gun, const tg_operation *op,
-                              const tg_reference *ref, const char *docker_socket, tg_sig_fact *f)
-{
-	if (!fc->may_block) { /* asking dockerd is I/O */
-		fc->would_block = true;
-		return;
-	}
-	char name[TG_OP_TEXT_MAX];
-	tg_reference_string(ref, true, name, sizeof(name));
-	tg_docker_image img;
-	tg_error err;
-	int rc = tg_docker_inspect_image(docker_socket, name, remaining_ms(&fc->deadline), &img, &err);
-	if (rc == TG_ENOTFOUND) {
-		check_by_tag(fc, gun, op, ref, f);
-		return;
-	}
-	if (rc != TG_OK) {
-		set_fact(f, TG_SIG_FAILED, "%s", err.msg);
-		return;
-	}
-	int failure = TG_OK; /* a lookup that could not answer (not a "no") */
-	tg_error failed;
-	for (size_t i = 0; i < img.n_repo_digests; i++) {
-		const char *digest;
-		tg_notary_target t;
-		if (!repo_digest_of(img.repo_digests[i], gun, &digest))
-			continue;
-		if ((rc = notary_answer(fc, gun, true, digest, &t, &err)) != TG_OK) {
-			if (rc != TG_ENOTFOUND && failure == TG_OK) {
-				failure = rc;
-				failed = err;
-			}
-			continue;
-		}
-		note_target(f, &t);
-		set_fact(f, TG_SIG_VERIFIED, "the local image %.19s... was pulled as %s@%s, signed as tag "
-		         "\"%s\" by %s", img.id, gun, t.digest, t.tag, t.role);
-		return;
-	}
-	if (failure != TG_OK) {
-		set_fact(f, TG_SIG_FAILED, "the local image %s (%.19s...) could not be checked: %s", name,
-		         img.id, failed.msg);
-		return;
-	}
-	set_fact(f, TG_SIG_FAILED, "the local image %s (%.19s...) was not pulled from %s as a signed "
-	         "image (it was loaded, imported, built, committed or tagged locally, or pulled "
-	         "unsigned); pull the signed image with `docker pull %s`", name, img.id, gun, name);
-}
-
 static void set_deadline(struct fetch_ctx *fc)
 {
 	clock_gettime(CLOCK_MONOTONIC, &fc->deadline);
@@ -434,11 +360,8 @@ static int look_up_one(const tg_policy *policy, const tg_trust_root *root, const
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	set_deadline(&fc);
-	bool uses_local = op->kind == TG_OP_CREATE || op->kind == TG_OP_TAG;
 	if (ref.digest[0] != '\0')
 		check_by_digest(&fc, gun, &ref, f);
-	else if (uses_local && env->docker_socket != NULL)
-		check_local_image(&fc, gun, op, &ref, env->docker_socket, f);
 	else
 		check_by_tag(&fc, gun, op, &ref, f);
 	struct timespec end;

@@ -4,10 +4,9 @@
  * For each trust root the rule names, the image's repository is looked up
  * on that root's Notary server (trustcache/notary), within the root's
  * timeout. For a pull by tag, the digest the registry serves for the tag
- * must equal the signed digest; a pull or create by digest needs that
- * digest to be a signed target; a create or tag by tag of a local image
- * needs one of that image's repo digests (what it was pulled as, asked of
- * dockerd) to be a signed target.
+ * must equal the signed digest; a reference by digest (a pull, or a local
+ * image's repo digest: plugin/local_image.h) needs that digest to be a
+ * signed target; any other use by tag needs the tag to be signed.
  *
  * Thread-safe.
  */
@@ -24,8 +23,6 @@
 /* Where and how lookups run. */
 struct tg_signature_env {
 	const char *state_dir;     /* trusted roots and versions (NULL: remember nothing) */
-	const char *docker_socket; /* dockerd's API socket, for creates and tags of local
-	                            * images by tag (NULL: judged by the tag alone) */
 	tg_cache *cache;           /* answers kept with the policy's TTLs (NULL: all live) */
 	bool may_block;            /* false: fresh cached answers only, no I/O, no waiting */
 };

@@ -1,7 +1,9 @@
 /* docker: see docker.h. */
 #include "trustcache/docker.h"
 
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -18,48 +20,166 @@ static int copy_field(char *dst, const char *src)
 	return TG_OK;
 }
 
+/* Copy the strings of array into out[max][TG_DOCKER_TEXT_MAX or width]. */
+static int copy_strings(json_t *array, size_t max, size_t width, char *out, size_t *n,
+                        const char *what, tg_error *err)
+{
+	size_t i;
+	json_t *v;
+	*n = 0;
+	if (array != NULL && !json_is_array(array) && !json_is_null(array))
+		return tg_error_set(err, TG_EINVAL, "dockerd's %s is not a list", what);
+	json_array_foreach(array, i, v) {
+		const char *text = json_string_value(v);
+		if (*n == max || text == NULL || strlen(text) >= width)
+			return tg_error_set(err, TG_EINVAL, "dockerd's %s has an entry trustgate cannot "
+			                    "hold (over %zu entries, or not a short string)", what, max);
+		strcpy(out + *n * width, text);
+		(*n)++;
+	}
+	return TG_OK;
+}
+
 static int parse_inspect(const tg_buf *body, tg_docker_image *out, tg_error *err)
 {
 	json_error_t jerr;
 	json_t *root = json_loadb(tg_buf_str(body), body->len, 0, &jerr);
-	json_t *digests = root ? json_object_get(root, "RepoDigests") : NULL;
 	int rc = root && copy_field(out->id, json_string_value(json_object_get(root, "Id"))) == TG_OK
 	                 ? TG_OK
 	                 : tg_error_set(err, TG_EINVAL, "dockerd's image inspect answer has no Id");
-	size_t i;
-	json_t *d;
-	json_array_foreach(digests, i, d) {
-		if (rc != TG_OK || out->n_repo_digests == TG_DOCKER_REPO_DIGESTS_MAX)
-			break;
-		if (copy_field(out->repo_digests[out->n_repo_digests], json_string_value(d)) == TG_OK)
-			out->n_repo_digests++;
-	}
+	if (rc == TG_OK)
+		rc = copy_strings(json_object_get(root, "RepoDigests"), TG_DOCKER_REPO_DIGESTS_MAX,
+		                  TG_DOCKER_TEXT_MAX, out->repo_digests[0], &out->n_repo_digests,
+		                  "RepoDigests", err);
+	if (rc == TG_OK)
+		rc = copy_strings(json_object_get(json_object_get(root, "RootFS"), "Layers"),
+		                  TG_DOCKER_LAYERS_MAX, TG_DOCKER_DIGEST_MAX, out->layers[0],
+		                  &out->n_layers, "RootFS.Layers", err);
 	json_decref(root);
 	return rc;
+}
+
+/* GET path from dockerd into *body (200 only). what names the object for
+ * messages. */
+static int docker_get(const char *socket_path, const char *path, const char *what,
+                      long deadline_ms, tg_http_response *resp, tg_error *err)
+{
+	char url[1024];
+	if (snprintf(url, sizeof(url), "http://docker%s", path) >= (int)sizeof(url))
+		return tg_error_set(err, TG_ETOOBIG, "name too long: %.100s", what);
+	tg_http_options opt = {.deadline_ms = deadline_ms, .max_body = INSPECT_MAX,
+	                       .unix_socket = socket_path};
+	tg_error why;
+	int rc = tg_http_get(url, &opt, resp, &why);
+	if (rc != TG_OK)
+		return tg_error_set(err, rc, "cannot ask dockerd (%s) about %s: %.300s", socket_path, what,
+		                    why.msg);
+	if (resp->status == 200)
+		return TG_OK;
+	rc = resp->status == 404 ? tg_error_set(err, TG_ENOTFOUND, "dockerd has no %s", what)
+	                         : tg_error_set(err, TG_EIO, "dockerd answered HTTP %ld when asked "
+	                                        "about %s", resp->status, what);
+	tg_http_response_free(resp);
+	return rc;
+}
+
+/* Names reach the URL path as they are: references and IDs hold no
+ * character that needs escaping, and anything else is refused. */
+static int check_name(const char *name, const char *what, tg_error *err)
+{
+	for (const char *p = name; *p; p++)
+		if (!(isalnum((unsigned char)*p) || strchr("._-:/@", *p) != NULL))
+			return tg_error_set(err, TG_EINVAL, "%s name \"%.100s\" has a character trustgate "
+			                    "does not pass to dockerd", what, name);
+	return name[0] ? TG_OK : tg_error_set(err, TG_EINVAL, "empty %s name", what);
 }
 
 int tg_docker_inspect_image(const char *socket_path, const char *name, long deadline_ms,
                             tg_docker_image *out, tg_error *err)
 {
-	char url[1024];
-	if (snprintf(url, sizeof(url), "http://docker/images/%s/json", name) >= (int)sizeof(url))
-		return tg_error_set(err, TG_ETOOBIG, "image name too long");
-	tg_http_options opt = {.deadline_ms = deadline_ms, .max_body = INSPECT_MAX,
-	                       .unix_socket = socket_path};
-	tg_http_response resp;
-	tg_error why;
-	int rc = tg_http_get(url, &opt, &resp, &why);
+	char path[600], what[600];
+	int rc = check_name(name, "image", err);
 	if (rc != TG_OK)
-		return tg_error_set(err, rc, "cannot ask dockerd (%s) about image %s: %.300s", socket_path,
-		                    name, why.msg);
+		return rc;
+	snprintf(path, sizeof(path), "/images/%.500s/json", name);
+	snprintf(what, sizeof(what), "image %.500s", name);
+	tg_http_response resp;
+	if ((rc = docker_get(socket_path, path, what, deadline_ms, &resp, err)) != TG_OK)
+		return rc;
 	memset(out, 0, sizeof(*out));
-	if (resp.status == 404)
-		rc = tg_error_set(err, TG_ENOTFOUND, "dockerd has no image %s", name);
-	else if (resp.status != 200)
-		rc = tg_error_set(err, TG_EIO, "dockerd answered HTTP %ld when asked about image %s",
-		                  resp.status, name);
-	else
-		rc = parse_inspect(&resp.body, out, err);
+	rc = parse_inspect(&resp.body, out, err);
+	tg_http_response_free(&resp);
+	return rc;
+}
+
+int tg_docker_inspect_container(const char *socket_path, const char *name, long deadline_ms,
+                                tg_docker_container *out, tg_error *err)
+{
+	char path[600], what[600];
+	int rc = check_name(name, "container", err);
+	if (rc != TG_OK)
+		return rc;
+	snprintf(path, sizeof(path), "/containers/%.500s/json", name);
+	snprintf(what, sizeof(what), "container %.500s", name);
+	tg_http_response resp;
+	if ((rc = docker_get(socket_path, path, what, deadline_ms, &resp, err)) != TG_OK)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	json_t *root = json_loadb(tg_buf_str(&resp.body), resp.body.len, 0, NULL);
+	const char *config_image = json_string_value(json_object_get(json_object_get(root, "Config"),
+	                                                             "Image"));
+	if (root == NULL || copy_field(out->id, json_string_value(json_object_get(root, "Id"))) ||
+	    copy_field(out->image_id, json_string_value(json_object_get(root, "Image"))) ||
+	    copy_field(out->image_name, config_image ? config_image : ""))
+		rc = tg_error_set(err, TG_EINVAL, "dockerd's answer about %s has no Id or Image", what);
+	json_decref(root);
+	tg_http_response_free(&resp);
+	return rc;
+}
+
+void tg_docker_ids_free(char **ids, size_t n)
+{
+	for (size_t i = 0; ids != NULL && i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+static int collect_pulled(json_t *list, char ***ids, size_t *n, tg_error *err)
+{
+	size_t count = json_array_size(list), k = 0, i;
+	if (count > TG_DOCKER_IMAGES_MAX)
+		return tg_error_set(err, TG_ETOOBIG, "dockerd lists more than %d images",
+		                    TG_DOCKER_IMAGES_MAX);
+	char **out = calloc(count ? count : 1, sizeof(*out));
+	if (out == NULL)
+		return tg_error_set(err, TG_ENOMEM, "out of memory");
+	json_t *img;
+	json_array_foreach(list, i, img) {
+		const char *id = json_string_value(json_object_get(img, "Id"));
+		if (id == NULL || json_array_size(json_object_get(img, "RepoDigests")) == 0)
+			continue;
+		if ((out[k] = strdup(id)) == NULL) {
+			tg_docker_ids_free(out, k);
+			return tg_error_set(err, TG_ENOMEM, "out of memory");
+		}
+		k++;
+	}
+	*ids = out;
+	*n = k;
+	return TG_OK;
+}
+
+int tg_docker_list_pulled_images(const char *socket_path, long deadline_ms, char ***ids,
+                                 size_t *n, tg_error *err)
+{
+	tg_http_response resp;
+	int rc = docker_get(socket_path, "/images/json", "the image list", deadline_ms, &resp, err);
+	if (rc != TG_OK)
+		return rc;
+	json_t *root = json_loadb(tg_buf_str(&resp.body), resp.body.len, 0, NULL);
+	rc = json_is_array(root) ? collect_pulled(root, ids, n, err)
+	                         : tg_error_set(err, TG_EINVAL, "dockerd's image list is not a list");
+	json_decref(root);
 	tg_http_response_free(&resp);
 	return rc;
 }

@@ -485,8 +485,12 @@ tg_h_start_trustgate() {
 	# A stale socket left by a killed instance: remove it, so that "connectable"
 	# below can only mean the new process listens.
 	[ -S "$TG_PLUGIN_SOCK" ] && rm -f "$TG_PLUGIN_SOCK"
+	# trustgate asks the sandboxed dockerd about local images unless told otherwise.
+	local docker_arg=(--docker-socket "$TG_DOCKER_SOCK")
+	case " $* " in *" --docker-socket "*) docker_arg=() ;; esac
 	_tg_h_spawn "$TG_WORK/trustgate.stdout" "$TG_WORK/trustgate.log" \
-		"$TG_BIN" serve --socket "$TG_PLUGIN_SOCK" --policy "$policy" --plugin-name "$TG_PLUGIN_NAME" "$@"
+		"$TG_BIN" serve --socket "$TG_PLUGIN_SOCK" --policy "$policy" --plugin-name "$TG_PLUGIN_NAME" \
+		"${docker_arg[@]}" "$@"
 	TG_H_TRUSTGATE=$_TG_H_SPAWNED
 	local deadline=$((SECONDS + 5))
 	while _tg_h_alive "$TG_H_TRUSTGATE"; do

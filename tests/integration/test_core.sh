@@ -72,8 +72,11 @@ tg_h_expect_fail "an untrusted image already on the host cannot run" \
   dk run --rm --network none "$R/evil/bb:1" /bin/true
 tg_h_expect_fail "retagging an untrusted image under a trusted name is denied" \
   "docker tag of image $R/evil/bb:1 is not allowed" dk tag "$R/evil/bb:1" "$R/trusted/bb:evil"
-tg_h_expect_fail "run by image ID is denied (no name to check)" "by image ID" \
+tg_h_expect_fail "run by image ID of an imported image is denied (nothing vouches for it)" \
+  "was not pulled from a registry" \
   dk run --rm --network none "$(dk images -q --no-trunc "$R/evil/bb:1")" /bin/true
+tg_h_expect_output "run by image ID of a pulled trusted image works" "by id" \
+  dk run --rm --network none "$(dk images -q --no-trunc "$R/trusted/bb:1")" /bin/echo "by id"
 
 # --- entry points without a checkable name follow "operations"
 tg_h_expect_fail "docker build is denied by default" \

@@ -1,0 +1,190 @@
+/* local_image: see local_image.h. */
+#include "plugin/local_image.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trustcache/docker.h"
+
+/* A local image and the signature facts of its repo digests. */
+struct gathered {
+	tg_local_image img;
+	tg_trust_facts facts[TG_LOCAL_PULLED_MAX];
+};
+
+/* The repo digests of di, parsed, with signature lookups where their rule
+ * is "signed". */
+static void fill_pulled(const tg_policy *policy, const struct tg_local_env *lenv,
+                        const tg_docker_image *di, struct gathered *g)
+{
+	snprintf(g->img.id, sizeof(g->img.id), "%s", di->id);
+	g->img.found = true;
+	for (size_t i = 0; i < di->n_repo_digests && g->img.n_pulled < TG_LOCAL_PULLED_MAX; i++) {
+		tg_reference ref;
+		tg_error ignore;
+		if (tg_reference_parse(di->repo_digests[i], &ref, &ignore) != TG_OK ||
+		    ref.digest[0] == '\0')
+			continue; /* dockerd writes repo@digest; anything else proves nothing */
+		size_t k = g->img.n_pulled++;
+		g->img.pulled[k] = ref;
+		const tg_rule *rule = tg_authz_rule_for(policy, &ref);
+		if (rule == NULL || rule->require != TG_REQUIRE_SIGNED)
+			continue;
+		tg_operation sub;
+		memset(&sub, 0, sizeof(sub));
+		sub.kind = TG_OP_CREATE;
+		sub.ref = ref;
+		sub.has_ref = true;
+		tg_signatures_lookup(policy, rule, &sub, &lenv->sig, &g->facts[k]);
+		g->img.pulled_facts[k] = &g->facts[k];
+	}
+}
+
+static bool layers_begin(const tg_docker_image *base, const tg_docker_image *img)
+{
+	if (base->n_layers == 0 || base->n_layers > img->n_layers)
+		return false;
+	for (size_t i = 0; i < base->n_layers; i++)
+		if (strcmp(base->layers[i], img->layers[i]) != 0)
+			return false;
+	return true;
+}
+
+/* Look for mine's trusted base among the pulled images: the one with the
+ * most layers wins (the closest base). Sets g->img.base. */
+static void find_base(const tg_policy *policy, const tg_decide_env *env,
+                      const struct tg_local_env *lenv, const tg_docker_image *mine,
+                      struct gathered *g)
+{
+	char **ids = NULL;
+	size_t n = 0, best_layers = 0;
+	tg_error err;
+	g->img.base = TG_BASE_NONE;
+	if (tg_docker_list_pulled_images(lenv->docker_socket, lenv->docker_timeout_ms, &ids, &n,
+	                                 &err) != TG_OK)
+		return;
+	tg_docker_image *cand = malloc(sizeof(*cand));
+	struct gathered *cg = malloc(sizeof(*cg));
+	for (size_t i = 0; cand != NULL && cg != NULL && i < n; i++) {
+		if (strcmp(ids[i], mine->id) == 0 ||
+		    tg_docker_inspect_image(lenv->docker_socket, ids[i], lenv->docker_timeout_ms, cand,
+		                            &err) != TG_OK ||
+		    !layers_begin(cand, mine) || cand->n_layers <= best_layers)
+			continue;
+		memset(cg, 0, sizeof(*cg));
+		fill_pulled(policy, lenv, cand, cg);
+		int trusted = tg_authz_trusted_pulled(policy, env, &cg->img);
+		if (trusted < 0)
+			continue;
+		best_layers = cand->n_layers;
+		g->img.base = TG_BASE_FOUND;
+		snprintf(g->img.base_id, sizeof(g->img.base_id), "%s", cand->id);
+		tg_reference_string(&cg->img.pulled[trusted], true, g->img.base_pulled,
+		                    sizeof(g->img.base_pulled));
+	}
+	free(cand);
+	free(cg);
+	tg_docker_ids_free(ids, n);
+}
+
+/* The name a container was created with, when it is a name (not an ID). */
+static void name_of_container(const tg_docker_container *c, tg_local_image *img)
+{
+	tg_error ignore;
+	if (c->image_name[0] == '\0' || tg_reference_is_image_id(c->image_name) ||
+	    strncmp(c->image_name, "sha256:", 7) == 0)
+		return;
+	img->has_name = tg_reference_parse(c->image_name, &img->name, &ignore) == TG_OK;
+}
+
+/* Which image op uses: *name_out for the image inspect, or a reason in
+ * g->img.id (found false). */
+static bool image_to_inspect(const struct tg_local_env *lenv, const tg_operation *op,
+                             struct gathered *g, char *name_out, size_t n)
+{
+	if (lenv->docker_socket == NULL) {
+		snprintf(g->img.id, sizeof(g->img.id), "trustgate has no dockerd API socket to ask "
+		         "which image it is (--docker-socket)");
+		return false;
+	}
+	if (op->kind != TG_OP_START) {
+		snprintf(name_out, n, "%s", op->image);
+		g->img.has_name = op->has_ref;
+		g->img.name = op->ref;
+		return true;
+	}
+	tg_docker_container c;
+	tg_error err;
+	if (tg_docker_inspect_container(lenv->docker_socket, op->object, lenv->docker_timeout_ms, &c,
+	                                &err) != TG_OK) {
+		snprintf(g->img.id, sizeof(g->img.id), "its image could not be checked: %.300s", err.msg);
+		return false;
+	}
+	snprintf(name_out, n, "%s", c.image_id);
+	name_of_container(&c, &g->img);
+	return true;
+}
+
+static void take_facts(const struct gathered *g, tg_trust_facts *facts)
+{
+	facts->n = 0;
+	for (size_t i = 0; i < g->img.n_pulled; i++)
+		if (g->img.pulled_facts[i] != NULL && facts->n + g->facts[i].n <= TG_SIG_FACTS_MAX) {
+			memcpy(&facts->sig[facts->n], g->facts[i].sig, g->facts[i].n * sizeof(tg_sig_fact));
+			facts->n += g->facts[i].n;
+		}
+}
+
+/* An image dockerd does not have, named by the request: as a pull. */
+static void decide_by_name(const tg_policy *policy, const tg_operation *op,
+                           const struct tg_local_env *lenv, tg_decision *out,
+                           tg_trust_facts *facts)
+{
+	tg_authz_decide_name(policy, op, NULL, out);
+	if (out->needs_signatures) {
+		tg_signatures_lookup(policy, out->rule, op, &lenv->sig, facts);
+		tg_authz_decide_name(policy, op, facts, out);
+	}
+}
+
+void tg_local_image_decide(const tg_policy *policy, const tg_decide_env *env,
+                           const tg_operation *op, const struct tg_local_env *lenv,
+                           tg_decision *out, tg_trust_facts *facts)
+{
+	facts->n = 0;
+	struct gathered *g = calloc(1, sizeof(*g));
+	tg_docker_image *di = malloc(sizeof(*di));
+	if (g == NULL || di == NULL) {
+		memset(out, 0, sizeof(*out));
+		out->verdict = TG_VERDICT_DENY;
+		snprintf(out->message, sizeof(out->message), "trustgate is out of memory");
+		free(g);
+		free(di);
+		return;
+	}
+	char name[TG_OP_TEXT_MAX];
+	tg_error err;
+	int rc = TG_EIO;
+	if (image_to_inspect(lenv, op, g, name, sizeof(name)) &&
+	    (rc = tg_docker_inspect_image(lenv->docker_socket, name, lenv->docker_timeout_ms, di,
+	                                  &err)) == TG_OK)
+		fill_pulled(policy, lenv, di, g);
+	if (rc == TG_ENOTFOUND && op->kind != TG_OP_START && op->has_ref) {
+		decide_by_name(policy, op, lenv, out, facts);
+	} else {
+		if (rc != TG_OK && op->kind != TG_OP_START)
+			snprintf(g->img.id, sizeof(g->img.id), "%.400s", err.msg);
+		else if (rc != TG_OK && g->img.id[0] == '\0')
+			snprintf(g->img.id, sizeof(g->img.id), "its image could not be checked: %.300s",
+			         err.msg);
+		tg_authz_decide_local(policy, env, op, &g->img, out);
+		if (out->needs_base) {
+			find_base(policy, env, lenv, di, g);
+			tg_authz_decide_local(policy, env, op, &g->img, out);
+		}
+		take_facts(g, facts);
+	}
+	free(g);
+	free(di);
+}

@@ -1,0 +1,36 @@
+/* local_image: decisions on the image a container will actually run
+ * (container create and start, image tag), from what dockerd says of it
+ * and what the trust roots say of its repo digests.
+ *
+ * The facts come from dockerd over its API socket (trustcache/docker.h);
+ * the decision is authz's (tg_authz_decide_local). A create or tag by a
+ * name dockerd does not have is decided on the name, as a pull (dockerd
+ * refuses it and the CLI pulls first). A start is decided on the image ID
+ * the container was created with, which no later tag can change. For a
+ * rule with "local_images": "trusted_base", the base is looked for among
+ * the pulled images on the host: one whose layers all begin this image's
+ * layers and that is itself trusted.
+ *
+ * Does I/O: call on a thread that may block. Thread-safe.
+ */
+#ifndef TG_LOCAL_IMAGE_H
+#define TG_LOCAL_IMAGE_H
+
+#include "authz/decide.h"
+#include "plugin/signatures.h"
+
+struct tg_local_env {
+	const char *docker_socket;     /* dockerd's API */
+	long docker_timeout_ms;        /* for each call to dockerd */
+	struct tg_signature_env sig;   /* for signature lookups (may_block true) */
+};
+
+/* Decide op, which tg_authz_decide answered with needs_local_image, into
+ * *out. *facts receives the signature facts behind the decision (n = 0
+ * when none), for the audit log. Never fails: what could not be found out
+ * is a deny that says why. */
+void tg_local_image_decide(const tg_policy *policy, const tg_decide_env *env,
+                           const tg_operation *op, const struct tg_local_env *lenv,
+                           tg_decision *out, tg_trust_facts *facts);
+
+#endif
