@@ -282,8 +282,10 @@ static void decide_operation(const tg_policy *p, const tg_decide_env *env, const
 	if (op->has_ref) {
 		tgd_decide_image(p, op, facts, d);
 		/* What the name allows is only a first answer: the local image
-		 * under that name decides (a name denied stays denied). */
-		if (local && (d->allow || d->needs_signatures))
+		 * under that name decides (a name denied stays denied, unless its
+		 * rule lets images made on this host through). */
+		bool may_be_local = d->rule != NULL && d->rule->local_images != TG_LOCAL_DENY;
+		if (local && (d->allow || d->needs_signatures || may_be_local))
 			need_local_image(op, d);
 		return;
 	}

@@ -77,6 +77,7 @@ enum tg_base_state { TG_BASE_UNKNOWN, TG_BASE_NONE, TG_BASE_FOUND };
  * (GET /containers/{id}/json, GET /images/{id}/json): gathered by plugin/. */
 typedef struct tg_local_image {
 	bool found;                        /* dockerd has it (false: id holds the reason) */
+	char container[TG_OP_TEXT_MAX];    /* for a start: "name (id12)", for messages */
 	char id[TG_OP_TEXT_MAX];           /* "sha256:<hex>" */
 	size_t n_pulled;                   /* its repo digests: what it was pulled as */
 	tg_reference pulled[TG_LOCAL_PULLED_MAX];

@@ -61,10 +61,11 @@ int tg_authz_trusted_pulled(const tg_policy *policy, const tg_decide_env *env,
 }
 
 /* "container create of image busybox:1" / "container start of web". */
-static void describe(const tg_operation *op, char *buf, size_t n)
+static void describe(const tg_operation *op, const tg_local_image *img, char *buf, size_t n)
 {
 	if (op->kind == TG_OP_START)
-		snprintf(buf, n, "container start of %.200s", op->object);
+		snprintf(buf, n, "container start of %.200s",
+		         img->container[0] ? img->container : op->object);
 	else
 		snprintf(buf, n, "%s of image %.200s", tg_op_kind_name(op->kind), op->image);
 }
@@ -140,7 +141,7 @@ void tg_authz_decide_local(const tg_policy *policy, const tg_decide_env *env,
 {
 	memset(out, 0, sizeof(*out));
 	char what[TG_OP_TEXT_MAX + 64];
-	describe(op, what, sizeof(what));
+	describe(op, img, what, sizeof(what));
 	if (img->has_name)
 		tg_reference_string(&img->name, true, out->normalized, sizeof(out->normalized));
 	if (!img->found) {

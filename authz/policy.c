@@ -248,6 +248,9 @@ static int load_rule(struct ctx *c, json_t *obj, size_t number, tg_rule *rule)
 	if (local != NULL) {
 		tg_pv_push_key(c, "local_images");
 		rc = parse_local_images(c, json_string_value(local), &rule->local_images);
+		if (rc == TG_OK && rule->require == TG_REQUIRE_DENY && rule->local_images != TG_LOCAL_DENY)
+			rc = tg_pv_fail(c, "a rule that denies its images cannot let local ones through: "
+			                "drop \"local_images\" or change \"require\"");
 		tg_pv_pop(c);
 		if (rc != TG_OK)
 			return rc;

@@ -122,6 +122,8 @@ static bool image_to_inspect(const struct tg_local_env *lenv, const tg_operation
 		return false;
 	}
 	snprintf(name_out, n, "%s", c.image_id);
+	snprintf(g->img.container, sizeof(g->img.container), "%.200s (%.12s)",
+	         c.name[0] ? c.name : op->object, c.id);
 	name_of_container(&c, &g->img);
 	return true;
 }

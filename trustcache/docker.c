@@ -132,6 +132,10 @@ int tg_docker_inspect_container(const char *socket_path, const char *name, long 
 	    copy_field(out->image_id, json_string_value(json_object_get(root, "Image"))) ||
 	    copy_field(out->image_name, config_image ? config_image : ""))
 		rc = tg_error_set(err, TG_EINVAL, "dockerd's answer about %s has no Id or Image", what);
+	const char *cname = json_string_value(json_object_get(root, "Name"));
+	if (rc == TG_OK && cname != NULL && copy_field(out->name, cname + (cname[0] == '/')) != TG_OK)
+		rc = tg_error_set(err, TG_EINVAL, "dockerd's answer about %s has a name that is too long",
+		                  what);
 	json_decref(root);
 	tg_http_response_free(&resp);
 	return rc;

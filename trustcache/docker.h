@@ -30,6 +30,7 @@ typedef struct tg_docker_image {
 
 typedef struct tg_docker_container {
 	char id[TG_DOCKER_TEXT_MAX];
+	char name[TG_DOCKER_TEXT_MAX];       /* "Name" without its leading '/' */
 	char image_id[TG_DOCKER_TEXT_MAX];   /* "Image": what it runs, fixed at create */
 	char image_name[TG_DOCKER_TEXT_MAX]; /* "Config.Image": the name it was created with */
 } tg_docker_container;

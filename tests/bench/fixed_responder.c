@@ -33,11 +33,27 @@
 #define HEADER_MAX 16384 /* a request head larger than this closes the connection */
 #define EVENTS_PER_WAIT 64
 
-static const char answer[] = "HTTP/1.1 200 OK\r\n"
-                             "Content-Type: application/vnd.docker.plugins.v1+json\r\n"
-                             "Content-Length: 14\r\n"
-                             "\r\n"
-                             "{\"Allow\":true}";
+static const char allow_answer[] = "HTTP/1.1 200 OK\r\n"
+                                   "Content-Type: application/vnd.docker.plugins.v1+json\r\n"
+                                   "Content-Length: 14\r\n"
+                                   "\r\n"
+                                   "{\"Allow\":true}";
+/* The whole answer, the same for every request: allow_answer, or one made
+ * at start-up from --body (the benchmark's stand-in for dockerd's image
+ * inspect). Set before any thread starts, read-only after. */
+static const char *answer = allow_answer;
+static size_t answer_len = sizeof(allow_answer) - 1;
+
+static void set_body(const char *body)
+{
+	size_t n = strlen(body) + 128;
+	char *text = malloc(n);
+	if (text == NULL)
+		exit(1);
+	answer_len = (size_t)snprintf(text, n, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	                              "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
+	answer = text;
+}
 
 struct conn {
 	int fd;
@@ -92,10 +108,10 @@ static size_t content_length(const char *head, size_t len)
 
 static int send_answer(int fd)
 {
-	/* The answer is 110 bytes and one request is in flight per connection:
+	/* The answer is small and one request is in flight per connection:
 	 * the socket buffer always takes it whole. A short write closes. */
-	ssize_t w = send(fd, answer, sizeof(answer) - 1, MSG_NOSIGNAL);
-	return w == (ssize_t)(sizeof(answer) - 1) ? 0 : -1;
+	ssize_t w = send(fd, answer, answer_len, MSG_NOSIGNAL);
+	return w == (ssize_t)answer_len ? 0 : -1;
 }
 
 /* Consumes what is in c->buf: skips bodies, answers each complete request.
@@ -247,7 +263,7 @@ static void start_loop(struct loop *lp, int listen_fd, int stop_fd)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: tg-fixed-responder --socket PATH [--threads N]\n");
+	fprintf(stderr, "usage: tg-fixed-responder --socket PATH [--threads N] [--body JSON]\n");
 	exit(2);
 }
 
@@ -261,6 +277,8 @@ static void parse_args(int argc, char **argv, const char **path, int *threads)
 			*path = argv[++i];
 		else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
 			*threads = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--body") == 0 && i + 1 < argc)
+			set_body(argv[++i]);
 		else
 			usage();
 	}
