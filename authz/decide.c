@@ -190,8 +190,9 @@ struct setting_text {
 static const struct setting_text settings[] = {
 	{TG_OP_BUILD, TG_SET_BUILD, "a build pulls its base images inside the daemon, where no "
 	                            "signature or publisher can be checked"},
-	{TG_OP_BUILD_SESSION, TG_SET_BUILD, "a build pulls its base images inside the daemon, where "
-	                                    "no signature or publisher can be checked"},
+	{TG_OP_BUILD_SESSION, TG_SET_BUILDKIT, "a BuildKit build runs over a session trustgate cannot "
+	                                       "see into: not even its target names or build options "
+	                                       "are visible"},
 	{TG_OP_LOAD, TG_SET_LOAD, "loaded images come from a tar file, not from a registry trustgate "
 	                          "can check, and may carry any name"},
 	{TG_OP_IMPORT, TG_SET_IMPORT, "imported images come from a tar file, not from a registry "
@@ -258,13 +259,20 @@ static void need_local_image(const tg_operation *op, tg_decision *d)
 	d->needs_signatures = false;
 	d->needs_local_image = true;
 	tgd_say(d, "%s of %s is not allowed: the local image it uses was not looked up",
-	    tg_op_kind_name(op->kind), op->kind == TG_OP_START ? op->object : op->image);
+	    tg_op_kind_name(op->kind),
+	    op->kind == TG_OP_START || op->kind == TG_OP_EXEC ? op->object : op->image);
 }
 
 static void decide_operation(const tg_policy *p, const tg_decide_env *env, const tg_operation *op,
                              const tg_trust_facts *facts, tg_decision *d)
 {
-	if (decide_self_protection(env, op, d) || decide_by_setting(p, op, d))
+	if (decide_self_protection(env, op, d))
+		return;
+	if (op->kind == TG_OP_EXEC && tg_policy_exec_checks_image(p)) {
+		need_local_image(op, d); /* on the container's image, as a start */
+		return;
+	}
+	if (decide_by_setting(p, op, d))
 		return;
 	bool local = op->kind == TG_OP_CREATE || op->kind == TG_OP_TAG;
 	if (op->kind == TG_OP_START || (local && op->image_is_id)) {

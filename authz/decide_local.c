@@ -63,8 +63,8 @@ int tg_authz_trusted_pulled(const tg_policy *policy, const tg_decide_env *env,
 /* "container create of image busybox:1" / "container start of web". */
 static void describe(const tg_operation *op, const tg_local_image *img, char *buf, size_t n)
 {
-	if (op->kind == TG_OP_START)
-		snprintf(buf, n, "container start of %.200s",
+	if (op->kind == TG_OP_START || op->kind == TG_OP_EXEC)
+		snprintf(buf, n, "%s %.200s", op->kind == TG_OP_START ? "container start of" : "exec in container",
 		         img->container[0] ? img->container : op->object);
 	else
 		snprintf(buf, n, "%s of image %.200s", tg_op_kind_name(op->kind), op->image);

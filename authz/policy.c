@@ -40,6 +40,7 @@ static const struct {
 	[TG_SET_EXEC] = {"exec", true},
 	[TG_SET_PLUGIN_CREATE] = {"plugin_create", false},
 	[TG_SET_OTHER_WRITES] = {"other_writes", true},
+	[TG_SET_BUILDKIT] = {"buildkit", false},
 };
 
 /* Cache settings: key in "cache", default, bounds. */
@@ -294,12 +295,15 @@ static int load_operations(struct ctx *c, json_t *v, tg_policy *p)
 			;
 		tg_pv_push_key(c, key);
 		if (i == TG_SET_COUNT)
-			return tg_pv_fail(c, "unknown operation \"%s\" (known: build, load, import, commit, push, "
-			               "exec, plugin_create, other_writes)", key);
+			return tg_pv_fail(c, "unknown operation \"%s\" (known: build, buildkit, load, import, "
+			                  "commit, push, exec, plugin_create, other_writes)", key);
 		const char *s = json_string_value(val);
-		if (s == NULL || (strcmp(s, "allow") != 0 && strcmp(s, "deny") != 0))
-			return tg_pv_fail(c, "operation \"%s\" must be \"allow\" or \"deny\"", key);
-		p->ops_allowed[i] = strcmp(s, "allow") == 0;
+		bool check_image = i == TG_SET_EXEC && s != NULL && strcmp(s, "check_image") == 0;
+		if (s == NULL || (strcmp(s, "allow") != 0 && strcmp(s, "deny") != 0 && !check_image))
+			return tg_pv_fail(c, "operation \"%s\" must be \"allow\" or \"deny\"%s", key,
+			                  i == TG_SET_EXEC ? " or \"check_image\"" : "");
+		p->ops_allowed[i] = strcmp(s, "deny") != 0;
+		p->exec_checks_image = p->exec_checks_image || check_image;
 		tg_pv_pop(c);
 	}
 	return TG_OK;
@@ -582,6 +586,11 @@ const char *tg_policy_verified_publisher(const tg_policy *p, const char *match_n
 bool tg_policy_operation_allowed(const tg_policy *p, enum tg_op_setting which)
 {
 	return which < TG_SET_COUNT && p->ops_allowed[which];
+}
+
+bool tg_policy_exec_checks_image(const tg_policy *p)
+{
+	return p->exec_checks_image;
 }
 
 const char *tg_policy_operation_key(enum tg_op_setting which)

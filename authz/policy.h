@@ -59,6 +59,7 @@ enum tg_op_setting {
 	TG_SET_EXEC,
 	TG_SET_PLUGIN_CREATE,
 	TG_SET_OTHER_WRITES,
+	TG_SET_BUILDKIT,
 	TG_SET_COUNT
 };
 
@@ -145,6 +146,10 @@ const tg_rule *tg_policy_match(const tg_policy *p, const char *match_name);
 const char *tg_policy_verified_publisher(const tg_policy *p, const char *match_name);
 
 bool tg_policy_operation_allowed(const tg_policy *p, enum tg_op_setting which);
+
+/* "operations": {"exec": "check_image"}: an exec is decided again on the
+ * container's image, as a start is. */
+bool tg_policy_exec_checks_image(const tg_policy *p);
 
 /* The key of an operation setting in "operations", e.g. "build". */
 const char *tg_policy_operation_key(enum tg_op_setting which);

@@ -18,6 +18,7 @@ struct tg_policy {
 	tg_rule *rules;
 	size_t n_rules;
 	bool ops_allowed[TG_SET_COUNT];
+	bool exec_checks_image;
 	tg_trust_root *trust_roots;
 	size_t n_trust_roots;
 	tg_registry *registries;

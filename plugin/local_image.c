@@ -108,7 +108,7 @@ static bool image_to_inspect(const struct tg_local_env *lenv, const tg_operation
 		         "which image it is (--docker-socket)");
 		return false;
 	}
-	if (op->kind != TG_OP_START) {
+	if (op->kind != TG_OP_START && op->kind != TG_OP_EXEC) {
 		snprintf(name_out, n, "%s", op->image);
 		g->img.has_name = op->has_ref;
 		g->img.name = op->ref;
@@ -172,10 +172,11 @@ void tg_local_image_decide(const tg_policy *policy, const tg_decide_env *env,
 	    (rc = tg_docker_inspect_image(lenv->docker_socket, name, lenv->docker_timeout_ms, di,
 	                                  &err)) == TG_OK)
 		fill_pulled(policy, lenv, di, g);
-	if (rc == TG_ENOTFOUND && op->kind != TG_OP_START && op->has_ref) {
+	bool by_container = op->kind == TG_OP_START || op->kind == TG_OP_EXEC;
+	if (rc == TG_ENOTFOUND && !by_container && op->has_ref) {
 		decide_by_name(policy, op, lenv, out, facts);
 	} else {
-		if (rc != TG_OK && op->kind != TG_OP_START)
+		if (rc != TG_OK && !by_container)
 			snprintf(g->img.id, sizeof(g->img.id), "%.400s", err.msg);
 		else if (rc != TG_OK && g->img.id[0] == '\0')
 			snprintf(g->img.id, sizeof(g->img.id), "its image could not be checked: %.300s",

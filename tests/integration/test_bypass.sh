@@ -19,7 +19,7 @@ tar -rf "$TG_WORK/evil.tar" -C "$TG_WORK" EVIL
 tg_h_start_registry
 R=$TG_REGISTRY
 policy=$TG_WORK/policy.json
-write_policy() { # write_policy DEV_LOCAL_IMAGES
+write_policy() { # write_policy DEV_LOCAL_IMAGES [EXEC]
   cat >"$policy.tmp" <<JSON
 {
   "verified_publishers": ["$R/vendor"],
@@ -29,7 +29,8 @@ write_policy() { # write_policy DEV_LOCAL_IMAGES
     {"match": "$R/built/*", "require": "publisher", "local_images": "trusted_base"},
     {"match": "$R/dev/*", "require": "publisher", "local_images": "$1"}
   ],
-  "operations": {"import": "allow", "load": "allow", "build": "allow", "commit": "allow"}
+  "operations": {"import": "allow", "load": "allow", "build": "allow", "commit": "allow",
+                 "exec": "${2:-allow}"}
 }
 JSON
   mv "$policy.tmp" "$policy"
@@ -142,6 +143,46 @@ tg_h_expect_ok "commit of the container of untrusted (imported) content" \
 tg_h_expect_fail "it cannot run: its base is not trusted" \
   "do not start with those of any image this host trusts" \
   dk run --rm --network none "$R/built/committed:2" /bin/true
+
+# --- exec: by default allowed in a container that was allowed to start;
+# with "exec": "check_image", decided again on the container's image
+write_policy allow
+kill -HUP "${TG_H_TRUSTGATE%%:*}"
+tg_h_check "the policy letting local dev images run is back" tg_h_wait_until 5 \
+  dk run --rm --network none "$R/dev/tool:1" /bin/true
+tg_h_expect_ok "a running container of the dev image" \
+  dk run -d --name devrun --network none "$R/dev/tool:1" /bin/sleep 300
+tg_h_expect_ok "a running container of the trusted image" \
+  dk run -d --name trustedrun --network none "$R/trusted/bb:1" /bin/sleep 300
+write_policy deny check_image
+kill -HUP "${TG_H_TRUSTGATE%%:*}"
+tg_h_check "the policy with \"exec\": \"check_image\" is loaded" tg_h_wait_until 5 \
+  bash -c "$D exec devrun /bin/true 2>&1 | grep -q 'not allowed'"
+tg_h_expect_fail "an exec in the dev container is denied now, on its image" \
+  "$denied: exec in container devrun (" dk exec devrun /bin/true
+tg_h_expect_output "while an exec in the trusted container works" "exec ok" \
+  dk exec trustedrun /bin/echo "exec ok"
+dk rm -f devrun trustedrun >/dev/null 2>&1
+
+# --- saturation: one lookup thread, 40 concurrent runs. Every create and
+# start asks dockerd, whose call comes back through trustgate: those
+# callbacks are answered on the I/O threads, so all runs finish.
+tg_h_stop_trustgate
+tg_h_start_trustgate "$policy" --lookup-threads 1
+saturate() {
+  local i pids=() failed=0
+  for i in $(seq 40); do
+    dk run --rm --network none "$R/trusted/bb:1" /bin/true >"$TG_WORK/sat$i.out" 2>&1 &
+    pids+=($!)
+  done
+  dk ps >/dev/null || failed=1
+  for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed=1; done
+  return $failed
+}
+tg_h_check "40 concurrent runs (create + start, each asking dockerd) finish with 1 lookup thread" \
+  saturate
+tg_h_stop_trustgate
+tg_h_start_trustgate "$policy"
 
 # --- raw API: requests a naive plugin reads differently from dockerd
 before=$(count_containers)

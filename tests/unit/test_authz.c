@@ -87,7 +87,7 @@ static const struct authz_case cases[] = {
 	{"POST", "/v1.41/images/load?quiet=1", "{\"Content-Type\":\"application/x-tar\"}", NULL, "load",
 	 TG_VERDICT_DENY, "set \"operations\": {\"load\": \"allow\"} in test.json"},
 	{"POST", "/v1.41/build?t=x", NULL, NULL, "build", TG_VERDICT_DENY, "docker build is not allowed"},
-	{"POST", "/session", NULL, NULL, "build_session", TG_VERDICT_DENY, "{\"build\": \"allow\"}"},
+	{"POST", "/session", NULL, NULL, "build_session", TG_VERDICT_DENY, "{\"buildkit\": \"allow\"}"},
 	{"POST", "/v1.41/commit?container=c&repo=local%2Fx&tag=1", JSONH, "null", "commit",
 	 TG_VERDICT_DENY, "docker commit is not allowed"},
 	/* create */

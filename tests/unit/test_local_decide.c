@@ -197,6 +197,46 @@ static void test_policy_setting(void **state)
 	assert_contains(err.msg, "\"local_images\" must be one of");
 }
 
+/* "exec": "check_image" decides an exec on the container's image; other
+ * operations do not take that value. */
+static void test_exec_check_image(void **state)
+{
+	char text[sizeof(policy_text) + 64];
+	snprintf(text, sizeof(text), "{\"operations\": {\"exec\": \"check_image\"},%s",
+	         policy_text + 1);
+	tg_policy *p = load_policy(text);
+	tg_decide_env env = {"trustgate"};
+	tg_operation op;
+	memset(&op, 0, sizeof(op));
+	op.kind = TG_OP_EXEC;
+	snprintf(op.method, sizeof(op.method), "POST");
+	snprintf(op.object, sizeof(op.object), "web");
+	tg_decision d;
+	tg_authz_decide(p, &env, &op, NULL, NULL, &d);
+	assert_true(d.needs_local_image);
+	assert_false(d.allow);
+	tg_trust_facts facts;
+	tg_local_image img;
+	make_image(&cases[3], &facts, &img); /* made here */
+	tg_authz_decide_local(p, &env, &op, &img, &d);
+	assert_int_equal(d.verdict, TG_VERDICT_DENY);
+	assert_contains(d.message, "exec in container web is not allowed: the local image");
+	make_image(&cases[0], &facts, &img); /* pulled official */
+	tg_authz_decide_local(p, &env, &op, &img, &d);
+	assert_int_equal(d.verdict, TG_VERDICT_ALLOW);
+	tg_policy_free(p);
+	/* without it an exec is the "exec" setting's */
+	p = load_policy(policy_text);
+	tg_authz_decide(p, &env, &op, NULL, NULL, &d);
+	assert_false(d.needs_local_image);
+	assert_int_equal(d.verdict, TG_VERDICT_ALLOW);
+	tg_policy_free(p);
+	const char *bad = "{\"operations\": {\"build\": \"check_image\"}}";
+	tg_error err;
+	assert_int_equal(tg_policy_parse(bad, strlen(bad), "p.json", &p, &err), TG_EINVAL);
+	assert_contains(err.msg, "must be \"allow\" or \"deny\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_start),
 		cmocka_unit_test(test_audit_mode),
 		cmocka_unit_test(test_policy_setting),
+		cmocka_unit_test(test_exec_check_image),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
