@@ -48,6 +48,8 @@ static const struct route routes[] = {
 	{"POST", "/images/", "/push", TG_OP_PUSH, NULL},
 	{"POST", "/images/", "/tag", TG_OP_TAG, decode_tag},
 	{"POST", "/containers/", "/start", TG_OP_START, NULL},
+	/* A restart starts a stopped container: the same check as a start. */
+	{"POST", "/containers/", "/restart", TG_OP_START, NULL},
 	{"POST", "/containers/", "/exec", TG_OP_EXEC, decode_exec},
 	{"POST", "/plugins/", "/upgrade", TG_OP_PLUGIN_UPGRADE, decode_plugin_remote},
 	{"POST", "/plugins/", "/enable", TG_OP_PLUGIN_ENABLE, NULL},

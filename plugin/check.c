@@ -1,7 +1,10 @@
 /* check: the admin's offline view of the policy.
  *
  * "trustgate check IMAGE" runs the same decision the daemon makes for a
- * pull of IMAGE and prints each step; "trustgate policy validate FILE"
+ * pull of IMAGE and prints each step; with --local, the decision for a
+ * run of IMAGE as it is on this host (asking dockerd which image that is:
+ * its repo digests, or the trusted base it was built on);
+ * "trustgate policy validate FILE"
  * loads a file exactly as a reload would, without applying it.
  */
 #include <getopt.h>
@@ -13,6 +16,7 @@
 #include "authz/operation.h"
 #include "authz/policy.h"
 #include "plugin/commands.h"
+#include "plugin/local_image.h"
 #include "plugin/signatures.h"
 #include "trustcache/http.h"
 
@@ -27,14 +31,14 @@ static int load_check_policy(const char *path, tg_policy **out, tg_error *err)
 	return tg_policy_builtin(out, err);
 }
 
-/* A pull of image as "docker pull IMAGE" sends it: a bare name means
- * ":latest". */
-static int pull_operation(const char *image, tg_operation *op, tg_error *err)
+/* A pull of image as "docker pull IMAGE" sends it (a bare name means
+ * ":latest"), or with local a create as "docker run IMAGE" sends it. */
+static int image_operation(const char *image, bool local, tg_operation *op, tg_error *err)
 {
 	memset(op, 0, sizeof(*op));
-	op->kind = TG_OP_PULL;
+	op->kind = local ? TG_OP_CREATE : TG_OP_PULL;
 	strcpy(op->method, "POST");
-	strcpy(op->path, "/images/create");
+	strcpy(op->path, local ? "/containers/create" : "/images/create");
 	if (strlen(image) >= sizeof(op->image))
 		return tg_error_set(err, TG_ETOOBIG, "image name is too long");
 	strcpy(op->image, image);
@@ -43,7 +47,7 @@ static int pull_operation(const char *image, tg_operation *op, tg_error *err)
 		return TG_OK;
 	}
 	int rc = tg_reference_parse(image, &op->ref, err);
-	if (rc == TG_OK && tg_reference_is_name_only(&op->ref))
+	if (rc == TG_OK && !local && tg_reference_is_name_only(&op->ref))
 		rc = tg_reference_apply_pull_tag(&op->ref, "latest", err);
 	op->has_ref = rc == TG_OK;
 	return rc;
@@ -85,8 +89,11 @@ int tg_cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"policy", required_argument, NULL, 'p'},
 	                                         {"state-dir", required_argument, NULL, 's'},
+	                                         {"local", no_argument, NULL, 'l'},
+	                                         {"docker-socket", required_argument, NULL, 'k'},
 	                                         {NULL, 0, NULL, 0}};
-	const char *policy_path = NULL, *state_dir = NULL;
+	const char *policy_path = NULL, *state_dir = NULL, *docker_socket = "/var/run/docker.sock";
+	bool local = false;
 	int ch;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -94,11 +101,16 @@ int tg_cmd_check(int argc, char **argv)
 			policy_path = optarg;
 		else if (ch == 's')
 			state_dir = optarg;
+		else if (ch == 'l')
+			local = true;
+		else if (ch == 'k')
+			docker_socket = optarg;
 		else
 			return 2;
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: trustgate check [--policy FILE] [--state-dir DIR] IMAGE\n");
+		fprintf(stderr, "usage: trustgate check [--policy FILE] [--state-dir DIR] [--local "
+		                "[--docker-socket PATH]] IMAGE\n");
 		return 2;
 	}
 	tg_error err;
@@ -108,7 +120,7 @@ int tg_cmd_check(int argc, char **argv)
 		return 2;
 	}
 	tg_operation op;
-	if (pull_operation(argv[optind], &op, &err) != TG_OK) {
+	if (image_operation(argv[optind], local, &op, &err) != TG_OK) {
 		fprintf(stderr, "trustgate check: %s\n", err.msg);
 		tg_policy_free(p);
 		return 2;
@@ -117,10 +129,16 @@ int tg_cmd_check(int argc, char **argv)
 	tg_decide_env env = {"trustgate"};
 	tg_trust_facts facts = {0};
 	tg_authz_decide(p, &env, &op, NULL, NULL, &d);
-	if (d.needs_signatures && tg_http_global_init(&err) == TG_OK) {
+	bool lookups = d.needs_signatures || d.needs_local_image;
+	if (lookups && tg_http_global_init(&err) == TG_OK) {
 		struct tg_signature_env senv = {state_dir, NULL, true};
-		tg_signatures_lookup(p, d.rule, &op, &senv, &facts);
-		tg_authz_decide(p, &env, &op, NULL, &facts, &d);
+		struct tg_local_env lenv = {docker_socket, 5000L, senv};
+		if (d.needs_local_image) {
+			tg_local_image_decide(p, &env, &op, &lenv, &d, &facts);
+		} else {
+			tg_signatures_lookup(p, d.rule, &op, &senv, &facts);
+			tg_authz_decide(p, &env, &op, NULL, &facts, &d);
+		}
 		tg_http_global_cleanup();
 	}
 	print_explanation(p, &op, &d, &facts);

@@ -108,6 +108,8 @@ tg_h_check "the policy without it is loaded" tg_h_wait_until 5 \
 tg_h_expect_fail "the container made before cannot start now" \
   "$denied: container start of devc ($(dk inspect --format '{{.Id}}' devc | cut -c1-12)) is not allowed: the local image $R/dev/tool:1 (sha256:" \
   dk start -a devc
+tg_h_expect_fail "nor can docker restart start it" "$denied: container start of devc (" \
+  dk restart devc
 tg_h_check "it did not run" test "$(dk inspect --format '{{.State.StartedAt}}' devc | cut -c1-4)" = "0001"
 
 # --- built images: allowed only on a trusted base ("local_images": "trusted_base")
@@ -120,6 +122,11 @@ tg_h_expect_output "it runs: built on a trusted base" "built on trust" \
   dk run --rm --network none "$R/built/app:good" /bin/echo "built on trust"
 tg_h_check "the audit log names the base that made it trusted" \
   grep -q "is built on the trusted image $R/trusted/bb@sha256:" "$TG_WORK/trustgate.log"
+tg_h_expect_output "trustgate check --local explains which base made it trusted" \
+  "reason:     the local image $R/built/app:good (sha256:" \
+  "$TG_BIN" check --local --docker-socket "$TG_DOCKER_SOCK" --policy "$policy" "$R/built/app:good"
+tg_h_expect_output "naming the base image" "is built on the trusted image $R/trusted/bb@sha256:" \
+  "$TG_BIN" check --local --docker-socket "$TG_DOCKER_SOCK" --policy "$policy" "$R/built/app:good"
 tg_h_expect_ok "build FROM the untrusted image" build "$R/built/app:evil" "$R/trusted/bb:evil"
 tg_h_expect_fail "it cannot run: its base is not trusted" \
   "do not start with those of any image this host trusts" \
