@@ -207,6 +207,33 @@ static const struct setting_text settings[] = {
 	                                   "checks are switched off on this host"},
 };
 
+/* A build into a name whose rule denies it is refused up front (what a
+ * build makes is judged again when it runs). */
+static void check_build_targets(const tg_policy *p, const tg_operation *op, tg_decision *d)
+{
+	char targets[TG_OP_TEXT_MAX];
+	snprintf(targets, sizeof(targets), "%s", op->target);
+	for (char *save = NULL, *t = strtok_r(targets, "\n", &save); t != NULL;
+	     t = strtok_r(NULL, "\n", &save)) {
+		tg_reference ref;
+		tg_error err;
+		if (tg_reference_parse(t, &ref, &err) != TG_OK) {
+			tgd_deny(d);
+			tgd_say(d, "docker build -t %s is not allowed: %s", t, err.msg);
+			return;
+		}
+		const tg_rule *r = tg_authz_rule_for(p, &ref);
+		if (r != NULL && r->require == TG_REQUIRE_DENY) {
+			tgd_deny(d);
+			d->rule = r;
+			tgd_say(d, "docker build -t %s is not allowed: rule \"%s\" denies that name%s%s%s",
+			        t, r->match, r->reason ? " (" : "", r->reason ? r->reason : "",
+			        r->reason ? ")" : "");
+			return;
+		}
+	}
+}
+
 static bool decide_by_setting(const tg_policy *p, const tg_operation *op, tg_decision *d)
 {
 	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
@@ -217,6 +244,8 @@ static bool decide_by_setting(const tg_policy *p, const tg_operation *op, tg_dec
 			tgd_allow(d);
 			tgd_say(d, "%s is allowed by \"operations\": {\"%s\": \"allow\"}", tg_op_kind_name(op->kind),
 			    key);
+			if (op->kind == TG_OP_BUILD)
+				check_build_targets(p, op, d);
 		} else {
 			tgd_deny(d);
 			tgd_say(d, "%s is not allowed on this host: %s. To allow it, set \"operations\": "

@@ -31,6 +31,7 @@ static int decode_container_create(const tg_authz_request *, const tg_uri *, tg_
 static int decode_exec(const tg_authz_request *, const tg_uri *, tg_operation *, tg_error *);
 static int decode_tag(const tg_authz_request *, const tg_uri *, tg_operation *, tg_error *);
 static int decode_commit(const tg_authz_request *, const tg_uri *, tg_operation *, tg_error *);
+static int decode_build(const tg_authz_request *, const tg_uri *, tg_operation *, tg_error *);
 static int decode_plugin_remote(const tg_authz_request *, const tg_uri *, tg_operation *, tg_error *);
 static int decode_service(const tg_authz_request *, const tg_uri *, tg_operation *, tg_error *);
 
@@ -38,7 +39,7 @@ static const struct route routes[] = {
 	{"POST", "/images/create", NULL, TG_OP_PULL, decode_images_create},
 	{"POST", "/images/load", NULL, TG_OP_LOAD, NULL},
 	{"POST", "/containers/create", NULL, TG_OP_CREATE, decode_container_create},
-	{"POST", "/build", NULL, TG_OP_BUILD, NULL},
+	{"POST", "/build", NULL, TG_OP_BUILD, decode_build},
 	{"POST", "/session", NULL, TG_OP_BUILD_SESSION, NULL},
 	{"POST", "/grpc", NULL, TG_OP_BUILD_SESSION, NULL},
 	{"POST", "/commit", NULL, TG_OP_COMMIT, decode_commit},
@@ -265,6 +266,26 @@ static int decode_tag(const tg_authz_request *req, const tg_uri *uri, tg_operati
 	if (rc == TG_OK)
 		rc = query_target(uri, op, "tag target", err);
 	return rc == TG_OK ? set_image(op, op->object, err) : rc;
+}
+
+/* A classic build's target names (every "t", as dockerd reads them), one
+ * per line in op->target. */
+static int decode_build(const tg_authz_request *req, const tg_uri *uri, tg_operation *op,
+                        tg_error *err)
+{
+	size_t used = 0;
+	for (size_t i = 0;; i++) {
+		char *t = NULL;
+		int rc = tg_uri_query_get_nth(uri, "t", i, &t, err);
+		if (rc != TG_OK || t == NULL)
+			return rc;
+		int n = snprintf(op->target + used, sizeof(op->target) - used, "%s%s", used ? "\n" : "", t);
+		free(t);
+		if (n < 0 || (size_t)n >= sizeof(op->target) - used)
+			return tg_error_set(err, TG_ETOOBIG, "the build's target names are longer than %d "
+			                    "bytes in all", TG_OP_TEXT_MAX - 1);
+		used += (size_t)n;
+	}
 }
 
 static int decode_commit(const tg_authz_request *req, const tg_uri *uri, tg_operation *op,

@@ -145,8 +145,11 @@ int tg_uri_parse(const char *request_uri, tg_uri *out, tg_error *err)
 	return TG_OK;
 }
 
-int tg_uri_query_get(const tg_uri *uri, const char *key, char **value_out, tg_error *err)
+/* The index-th value of key (0: url.Values.Get's), as tg_uri_query_get. */
+static int query_find(const tg_uri *uri, const char *key, size_t index, char **value_out,
+                      tg_error *err)
 {
+	size_t seen = 0;
 	const char *q = uri->raw_query;
 	char *found = NULL;
 	if (strchr(q, ';') != NULL)
@@ -168,7 +171,7 @@ int tg_uri_query_get(const tg_uri *uri, const char *key, char **value_out, tg_er
 			                    : "request query has an invalid percent-escape");
 		}
 		/* Keep scanning after a hit: a bad pair later still fails Go's parse. */
-		if (found == NULL && klen > 0 && strcmp(k, key) == 0)
+		if (found == NULL && klen > 0 && strcmp(k, key) == 0 && seen++ == index)
 			found = v;
 		else
 			free(v);
@@ -179,6 +182,17 @@ int tg_uri_query_get(const tg_uri *uri, const char *key, char **value_out, tg_er
 	}
 	*value_out = found;
 	return TG_OK;
+}
+
+int tg_uri_query_get(const tg_uri *uri, const char *key, char **value_out, tg_error *err)
+{
+	return query_find(uri, key, 0, value_out, err);
+}
+
+int tg_uri_query_get_nth(const tg_uri *uri, const char *key, size_t index, char **value_out,
+                         tg_error *err)
+{
+	return query_find(uri, key, index, value_out, err);
 }
 
 void tg_uri_clear(tg_uri *uri)

@@ -36,6 +36,11 @@ int tg_uri_parse(const char *request_uri, tg_uri *out, tg_error *err);
  * reading around the failure could differ from it. */
 int tg_uri_query_get(const tg_uri *uri, const char *key, char **value_out, tg_error *err);
 
+/* The index-th value of a repeated key (as Go's url.Values[key][index]),
+ * else as tg_uri_query_get. */
+int tg_uri_query_get_nth(const tg_uri *uri, const char *key, size_t index, char **value_out,
+                         tg_error *err);
+
 /* Free the strings of uri (accepts a zeroed or cleared uri). */
 void tg_uri_clear(tg_uri *uri);
 

@@ -235,6 +235,32 @@ static void test_table(void **state)
 	tg_policy_free(policy);
 }
 
+/* A classic build is allowed by "operations", except into a name a rule
+ * denies; every "t" counts, as dockerd tags with each. */
+static void test_build_targets(void **state)
+{
+	static const char build_policy[] =
+		"{\"rules\": [{\"match\": \"*\", \"require\": \"publisher\"},"
+		" {\"match\": \"docker.io/library/ubuntu\", \"require\": \"deny\", \"reason\": \"mirror\"}],"
+		" \"operations\": {\"build\": \"allow\"}}";
+	static const struct authz_case builds[] = {
+		{"POST", "/v1.41/build?t=local%2Fapp%3A1", NULL, NULL, "build", TG_VERDICT_ALLOW,
+		 "\"build\": \"allow\""},
+		{"POST", "/v1.41/build?t=local%2Fapp&t=ubuntu%3Alatest", NULL, NULL, "build",
+		 TG_VERDICT_DENY, "docker build -t ubuntu:latest is not allowed: rule "
+		 "\"docker.io/library/ubuntu\" denies that name (mirror)"},
+		{"POST", "/v1.41/build?t=Bad%2FName", NULL, NULL, "build", TG_VERDICT_DENY,
+		 "docker build -t Bad/Name is not allowed"},
+		{"POST", "/v1.41/build", NULL, NULL, "build", TG_VERDICT_ALLOW, "allow"},
+	};
+	tg_policy *policy = NULL;
+	tg_error err;
+	assert_int_equal(tg_policy_parse(build_policy, strlen(build_policy), "b.json", &policy, &err), 0);
+	for (size_t i = 0; i < sizeof(builds) / sizeof(builds[0]); i++)
+		run_case(policy, &builds[i], i);
+	tg_policy_free(policy);
+}
+
 static void test_audit_mode_allows_and_marks(void **state)
 {
 	static const char audit_policy[] = "{\"mode\": \"audit\", \"rules\": [{\"match\": \"*\", "
@@ -304,6 +330,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_audit_mode_allows_and_marks),
+		cmocka_unit_test(test_build_targets),
 		cmocka_unit_test(test_envelope_errors),
 		cmocka_unit_test(test_body_base64_padding),
 	};
