@@ -16,7 +16,7 @@ exit_is() { # exit_is WANT cmd...: the command exits with status WANT
   [[ $got -eq $want ]] || { echo "exit status $got, want $want"; return 1; }
 }
 
-tg_h_expect_output "--help describes the commands" "check [--policy FILE] [--state-dir DIR] IMAGE" "$TG" --help
+tg_h_expect_output "--help describes the commands" "check [--policy FILE] [--state-dir DIR] [--local [--docker-socket PATH]] IMAGE" "$TG" --help
 tg_h_expect_output "--version prints the version" "trustgate 0." "$TG" --version
 tg_h_check "an unknown command is a usage error (exit 2)" exit_is 2 "$TG" frobnicate
 
