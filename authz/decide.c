@@ -208,9 +208,27 @@ static const struct setting_text settings[] = {
 };
 
 /* A build into a name whose rule denies it is refused up front (what a
- * build makes is judged again when it runs). */
+ * build makes is judged again when it runs); so is a build from a remote
+ * context (a URL dockerd fetches) unless "build_remote" allows it. */
 static void check_build_targets(const tg_policy *p, const tg_operation *op, tg_decision *d)
 {
+	/* BuildKit's build request: its context comes over the session. */
+	bool buildkit = strcmp(op->object, "client-session") == 0;
+	if (buildkit && !tg_policy_operation_allowed(p, TG_SET_BUILDKIT)) {
+		tgd_deny(d);
+		tgd_say(d, "docker build with BuildKit is not allowed on this host: a BuildKit build runs "
+		        "over a session trustgate cannot see into. To allow it, set \"operations\": "
+		        "{\"buildkit\": \"allow\"} in %s", tgd_where(p));
+		return;
+	}
+	if (!buildkit && op->object[0] != '\0' &&
+	    !tg_policy_operation_allowed(p, TG_SET_BUILD_REMOTE)) {
+		tgd_deny(d);
+		tgd_say(d, "docker build from the remote context %.200s is not allowed: dockerd would "
+		        "fetch it itself, unseen. Build from a local context, or set \"operations\": "
+		        "{\"build_remote\": \"allow\"} in %s", op->object, tgd_where(p));
+		return;
+	}
 	char targets[TG_OP_TEXT_MAX];
 	snprintf(targets, sizeof(targets), "%s", op->target);
 	for (char *save = NULL, *t = strtok_r(targets, "\n", &save); t != NULL;

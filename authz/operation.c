@@ -269,10 +269,13 @@ static int decode_tag(const tg_authz_request *req, const tg_uri *uri, tg_operati
 }
 
 /* A classic build's target names (every "t", as dockerd reads them), one
- * per line in op->target. */
+ * per line in op->target, and its remote context ("remote") in op->object. */
 static int decode_build(const tg_authz_request *req, const tg_uri *uri, tg_operation *op,
                         tg_error *err)
 {
+	int qrc = query_text(uri, "remote", op->object, err);
+	if (qrc != TG_OK)
+		return qrc;
 	size_t used = 0;
 	for (size_t i = 0;; i++) {
 		char *t = NULL;

@@ -41,6 +41,7 @@ static const struct {
 	[TG_SET_PLUGIN_CREATE] = {"plugin_create", false},
 	[TG_SET_OTHER_WRITES] = {"other_writes", true},
 	[TG_SET_BUILDKIT] = {"buildkit", false},
+	[TG_SET_BUILD_REMOTE] = {"build_remote", false},
 };
 
 /* Cache settings: key in "cache", default, bounds. */
@@ -295,8 +296,8 @@ static int load_operations(struct ctx *c, json_t *v, tg_policy *p)
 			;
 		tg_pv_push_key(c, key);
 		if (i == TG_SET_COUNT)
-			return tg_pv_fail(c, "unknown operation \"%s\" (known: build, buildkit, load, import, "
-			                  "commit, push, exec, plugin_create, other_writes)", key);
+			return tg_pv_fail(c, "unknown operation \"%s\" (known: build, build_remote, buildkit, "
+			                  "load, import, commit, push, exec, plugin_create, other_writes)", key);
 		const char *s = json_string_value(val);
 		bool check_image = i == TG_SET_EXEC && s != NULL && strcmp(s, "check_image") == 0;
 		if (s == NULL || (strcmp(s, "allow") != 0 && strcmp(s, "deny") != 0 && !check_image))

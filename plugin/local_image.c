@@ -61,15 +61,15 @@ static void find_base(const tg_policy *policy, const tg_decide_env *env,
 	size_t n = 0, best_layers = 0;
 	tg_error err;
 	g->img.base = TG_BASE_NONE;
-	if (tg_docker_list_pulled_images(lenv->docker_socket, lenv->docker_timeout_ms, &ids, &n,
-	                                 &err) != TG_OK)
+	if (tg_docker_list_pulled_images(lenv->docker_socket, lenv->session, lenv->docker_timeout_ms,
+	                                 &ids, &n, &err) != TG_OK)
 		return;
 	tg_docker_image *cand = malloc(sizeof(*cand));
 	struct gathered *cg = malloc(sizeof(*cg));
 	for (size_t i = 0; cand != NULL && cg != NULL && i < n; i++) {
 		if (strcmp(ids[i], mine->id) == 0 ||
-		    tg_docker_inspect_image(lenv->docker_socket, ids[i], lenv->docker_timeout_ms, cand,
-		                            &err) != TG_OK ||
+		    tg_docker_inspect_image(lenv->docker_socket, lenv->session, ids[i],
+		                            lenv->docker_timeout_ms, cand, &err) != TG_OK ||
 		    !layers_begin(cand, mine) || cand->n_layers <= best_layers)
 			continue;
 		memset(cg, 0, sizeof(*cg));
@@ -116,8 +116,8 @@ static bool image_to_inspect(const struct tg_local_env *lenv, const tg_operation
 	}
 	tg_docker_container c;
 	tg_error err;
-	if (tg_docker_inspect_container(lenv->docker_socket, op->object, lenv->docker_timeout_ms, &c,
-	                                &err) != TG_OK) {
+	if (tg_docker_inspect_container(lenv->docker_socket, lenv->session, op->object,
+	                                lenv->docker_timeout_ms, &c, &err) != TG_OK) {
 		snprintf(g->img.id, sizeof(g->img.id), "its image could not be checked: %.300s", err.msg);
 		return false;
 	}
@@ -169,8 +169,8 @@ void tg_local_image_decide(const tg_policy *policy, const tg_decide_env *env,
 	tg_error err;
 	int rc = TG_EIO;
 	if (image_to_inspect(lenv, op, g, name, sizeof(name)) &&
-	    (rc = tg_docker_inspect_image(lenv->docker_socket, name, lenv->docker_timeout_ms, di,
-	                                  &err)) == TG_OK)
+	    (rc = tg_docker_inspect_image(lenv->docker_socket, lenv->session, name,
+	                                  lenv->docker_timeout_ms, di, &err)) == TG_OK)
 		fill_pulled(policy, lenv, di, g);
 	bool by_container = op->kind == TG_OP_START || op->kind == TG_OP_EXEC;
 	if (rc == TG_ENOTFOUND && !by_container && op->has_ref) {

@@ -18,9 +18,11 @@
 
 #include "authz/decide.h"
 #include "plugin/signatures.h"
+#include "trustcache/http.h"
 
 struct tg_local_env {
 	const char *docker_socket;     /* dockerd's API */
+	tg_http_session *session;      /* this thread's connection to it, or NULL */
 	long docker_timeout_ms;        /* for each call to dockerd */
 	struct tg_signature_env sig;   /* for signature lookups (may_block true) */
 };

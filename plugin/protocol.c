@@ -4,6 +4,7 @@
  * says what was wrong. */
 #include "plugin/protocol.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +15,47 @@
 #include "authz/operation.h"
 #include "authz/request.h"
 #include "common/tg_json_out.h"
+#include "common/tg_log.h"
 #include "plugin/audit.h"
 #include "plugin/local_image.h"
 #include "plugin/signatures.h"
 
 /* Each call to dockerd about a local image or container. */
 #define TG_DOCKER_TIMEOUT_MS 5000L
+
+/* Each lookup thread keeps its own connection to dockerd, closed when the
+ * thread ends: a create and a start each ask dockerd once or twice. */
+static pthread_key_t session_key;
+static bool session_key_made;
+static pthread_once_t session_once = PTHREAD_ONCE_INIT;
+
+static void free_session(void *session)
+{
+	tg_http_session_free(session);
+}
+
+static void make_session_key(void)
+{
+	session_key_made = pthread_key_create(&session_key, free_session) == 0;
+	if (!session_key_made)
+		tg_log(TG_LOG_WARN, "no per-thread dockerd connections: each call opens its own");
+}
+
+/* This thread's session, or NULL (then every call connects anew). */
+static tg_http_session *thread_session(void)
+{
+	pthread_once(&session_once, make_session_key);
+	if (!session_key_made)
+		return NULL;
+	tg_http_session *s = pthread_getspecific(session_key);
+	tg_error err;
+	if (s == NULL && tg_http_session_new(&s, &err) == TG_OK &&
+	    pthread_setspecific(session_key, s) != 0) {
+		tg_http_session_free(s);
+		s = NULL;
+	}
+	return s;
+}
 
 static void answer_json(tg_buf *response, json_t *obj)
 {
@@ -108,7 +144,7 @@ static enum tg_server_answer handle_authz_req(tg_protocol *proto, const tg_serve
 			tg_authz_request_free(areq);
 			return TG_SERVER_BLOCKS;
 		}
-		struct tg_local_env lenv = {proto->docker_socket, TG_DOCKER_TIMEOUT_MS,
+		struct tg_local_env lenv = {proto->docker_socket, thread_session(), TG_DOCKER_TIMEOUT_MS,
 		                            {proto->state_dir, proto->cache, true}};
 		tg_local_image_decide(policy, &env, &op, &lenv, &d, &facts);
 	} else if (d.needs_signatures) {

@@ -291,9 +291,11 @@ void tg_server_stop(tg_server *srv)
 {
 	if (srv == NULL)
 		return;
-	/* No new connections; every lookup finishes and resumes its connection
-	 * (MHD must not be stopped with one suspended); then close them all. */
-	MHD_quiesce_daemon(srv->mhd);
+	/* Every lookup finishes and resumes its connection (MHD must not be
+	 * stopped with one suspended); requests that come meanwhile are
+	 * answered at once as overloaded. Then close them all. (Not
+	 * MHD_quiesce_daemon: with an epoll thread pool, libmicrohttpd 0.9.75
+	 * can abort in it, racing its own threads over the listen socket.) */
 	tg_work_queue_drain(srv->lookups);
 	MHD_stop_daemon(srv->mhd);
 	tg_work_queue_free(srv->lookups);

@@ -61,14 +61,14 @@ static int parse_inspect(const tg_buf *body, tg_docker_image *out, tg_error *err
 
 /* GET path from dockerd into *body (200 only). what names the object for
  * messages. */
-static int docker_get(const char *socket_path, const char *path, const char *what,
-                      long deadline_ms, tg_http_response *resp, tg_error *err)
+static int docker_get(const char *socket_path, tg_http_session *session, const char *path,
+                      const char *what, long deadline_ms, tg_http_response *resp, tg_error *err)
 {
 	char url[1024];
 	if (snprintf(url, sizeof(url), "http://docker%s", path) >= (int)sizeof(url))
 		return tg_error_set(err, TG_ETOOBIG, "name too long: %.100s", what);
 	tg_http_options opt = {.deadline_ms = deadline_ms, .max_body = INSPECT_MAX,
-	                       .unix_socket = socket_path};
+	                       .unix_socket = socket_path, .session = session};
 	tg_error why;
 	int rc = tg_http_get(url, &opt, resp, &why);
 	if (rc != TG_OK)
@@ -94,7 +94,8 @@ static int check_name(const char *name, const char *what, tg_error *err)
 	return name[0] ? TG_OK : tg_error_set(err, TG_EINVAL, "empty %s name", what);
 }
 
-int tg_docker_inspect_image(const char *socket_path, const char *name, long deadline_ms,
+int tg_docker_inspect_image(const char *socket_path, tg_http_session *session, const char *name,
+                            long deadline_ms,
                             tg_docker_image *out, tg_error *err)
 {
 	char path[600], what[600];
@@ -104,7 +105,7 @@ int tg_docker_inspect_image(const char *socket_path, const char *name, long dead
 	snprintf(path, sizeof(path), "/images/%.500s/json", name);
 	snprintf(what, sizeof(what), "image %.500s", name);
 	tg_http_response resp;
-	if ((rc = docker_get(socket_path, path, what, deadline_ms, &resp, err)) != TG_OK)
+	if ((rc = docker_get(socket_path, session, path, what, deadline_ms, &resp, err)) != TG_OK)
 		return rc;
 	memset(out, 0, sizeof(*out));
 	rc = parse_inspect(&resp.body, out, err);
@@ -112,7 +113,8 @@ int tg_docker_inspect_image(const char *socket_path, const char *name, long dead
 	return rc;
 }
 
-int tg_docker_inspect_container(const char *socket_path, const char *name, long deadline_ms,
+int tg_docker_inspect_container(const char *socket_path, tg_http_session *session,
+                                const char *name, long deadline_ms,
                                 tg_docker_container *out, tg_error *err)
 {
 	char path[600], what[600];
@@ -122,7 +124,7 @@ int tg_docker_inspect_container(const char *socket_path, const char *name, long 
 	snprintf(path, sizeof(path), "/containers/%.500s/json", name);
 	snprintf(what, sizeof(what), "container %.500s", name);
 	tg_http_response resp;
-	if ((rc = docker_get(socket_path, path, what, deadline_ms, &resp, err)) != TG_OK)
+	if ((rc = docker_get(socket_path, session, path, what, deadline_ms, &resp, err)) != TG_OK)
 		return rc;
 	memset(out, 0, sizeof(*out));
 	json_t *root = json_loadb(tg_buf_str(&resp.body), resp.body.len, 0, NULL);
@@ -173,11 +175,13 @@ static int collect_pulled(json_t *list, char ***ids, size_t *n, tg_error *err)
 	return TG_OK;
 }
 
-int tg_docker_list_pulled_images(const char *socket_path, long deadline_ms, char ***ids,
+int tg_docker_list_pulled_images(const char *socket_path, tg_http_session *session,
+                                 long deadline_ms, char ***ids,
                                  size_t *n, tg_error *err)
 {
 	tg_http_response resp;
-	int rc = docker_get(socket_path, "/images/json", "the image list", deadline_ms, &resp, err);
+	int rc = docker_get(socket_path, session, "/images/json", "the image list", deadline_ms, &resp,
+	                    err);
 	if (rc != TG_OK)
 		return rc;
 	json_t *root = json_loadb(tg_buf_str(&resp.body), resp.body.len, 0, NULL);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "common/tg_error.h"
+#include "trustcache/http.h"
 
 #define TG_DOCKER_REPO_DIGESTS_MAX 32
 #define TG_DOCKER_TEXT_MAX 400
@@ -36,22 +37,26 @@ typedef struct tg_docker_container {
 } tg_docker_container;
 
 /* Inspect image name (a reference or ID) through the daemon at
- * socket_path, within deadline_ms. Errors: TG_ENOTFOUND (the daemon has no
+ * socket_path, within deadline_ms; session (or NULL) keeps the connection
+ * for the next call of the same thread. Errors: TG_ENOTFOUND (the daemon has no
  * such image), TG_EIO / TG_ETIMEOUT (the daemon could not be asked; the
  * message says why), TG_EINVAL (an answer that is not an image). */
-int tg_docker_inspect_image(const char *socket_path, const char *name, long deadline_ms,
+int tg_docker_inspect_image(const char *socket_path, tg_http_session *session, const char *name,
+                            long deadline_ms,
                             tg_docker_image *out, tg_error *err);
 
 /* Inspect container name (a name or ID). Errors as for images
  * (TG_ENOTFOUND: no such container). */
-int tg_docker_inspect_container(const char *socket_path, const char *name, long deadline_ms,
+int tg_docker_inspect_container(const char *socket_path, tg_http_session *session,
+                                const char *name, long deadline_ms,
                                 tg_docker_container *out, tg_error *err);
 
 /* The IDs of the local images that have repo digests (pulled images):
  * *ids receives a new array of *n strings "sha256:<hex>" (free with
  * tg_docker_ids_free). Errors as above; TG_ETOOBIG past
  * TG_DOCKER_IMAGES_MAX. */
-int tg_docker_list_pulled_images(const char *socket_path, long deadline_ms, char ***ids,
+int tg_docker_list_pulled_images(const char *socket_path, tg_http_session *session,
+                                 long deadline_ms, char ***ids,
                                  size_t *n, tg_error *err);
 
 void tg_docker_ids_free(char **ids, size_t n);

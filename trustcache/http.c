@@ -309,7 +309,31 @@ static long long now_ms(void)
 }
 
 /* One HTTP request as perform() makes it. */
+struct tg_http_session {
+	CURL *handle; /* reset before each use; keeps its connection cache */
+};
+
+int tg_http_session_new(tg_http_session **out, tg_error *err)
+{
+	tg_http_session *s = calloc(1, sizeof(*s));
+	if (s == NULL || (s->handle = curl_easy_init()) == NULL) {
+		free(s);
+		return tg_error_set(err, TG_ENOMEM, "cannot create a curl handle");
+	}
+	*out = s;
+	return TG_OK;
+}
+
+void tg_http_session_free(tg_http_session *s)
+{
+	if (s == NULL)
+		return;
+	curl_easy_cleanup(s->handle);
+	free(s);
+}
+
 struct req {
+	tg_http_session *session; /* or NULL */
 	const char *url;
 	int head;
 	const char *const *headers;
@@ -533,9 +557,11 @@ static int perform(const struct req *rq, tg_http_response *resp, tg_error *err)
 		return tg_error_set(err, TG_ETIMEOUT, "timed out after %ld ms waiting for %s",
 		                    rq->deadline_ms, parse_url(rq->url, &u) == TG_OK ? u.shown : "server");
 	}
-	CURL *h = curl_easy_init();
+	CURL *h = rq->session ? rq->session->handle : curl_easy_init();
 	if (h == NULL)
 		return tg_error_set(err, TG_ENOMEM, "cannot create a curl handle");
+	if (rq->session != NULL)
+		curl_easy_reset(h); /* no option of an earlier call survives; connections do */
 	for (const char *const *hp = rq->headers; hp != NULL && *hp != NULL; hp++) {
 		struct curl_slist *l = curl_slist_append(hdrs, *hp);
 		if (l == NULL)
@@ -599,7 +625,8 @@ nomem:
 	rc = tg_error_set(err, TG_ENOMEM, "out of memory building request headers");
 out:
 	curl_slist_free_all(hdrs); /* may hold the Authorization line: curl frees, we cannot wipe */
-	curl_easy_cleanup(h);
+	if (rq->session == NULL)
+		curl_easy_cleanup(h);
 	return rc;
 }
 
@@ -839,6 +866,7 @@ int tg_http_get(const char *url, const tg_http_options *opt, tg_http_response *o
 
 	long deadline = opt->deadline_ms > 0 ? opt->deadline_ms : TG_HTTP_DEFAULT_DEADLINE_MS;
 	struct req rq = {
+		.session = opt->session,
 		.url = url,
 		.head = opt->head != 0,
 		.headers = opt->headers,

@@ -62,7 +62,21 @@ typedef struct tg_http_options {
 	const char *post_json;   /* POST this JSON body instead of GET; NULL = GET/HEAD */
 	const char *unix_socket; /* connect to this Unix socket instead of the URL's host
 	                            (the Docker API: "http://docker/v1.41/..."); NULL = TCP */
+	struct tg_http_session *session; /* reuse its connections (keep-alive); NULL = a
+	                                    fresh connection, closed after the call */
 } tg_http_options;
+
+/* A connection cache for the calls of one thread at a time: a caller that
+ * asks the same server often (trustgate's lookup threads asking dockerd)
+ * keeps its connection instead of opening one per call. */
+typedef struct tg_http_session tg_http_session;
+
+/* *out receives a new session (free with tg_http_session_free). Errors:
+ * TG_ENOMEM. */
+int tg_http_session_new(tg_http_session **out, tg_error *err);
+
+/* Close its connections and free it. Accepts NULL. */
+void tg_http_session_free(tg_http_session *s);
 
 typedef struct tg_http_response {
 	long status;           /* HTTP status of the final response */

@@ -252,6 +252,11 @@ static void test_build_targets(void **state)
 		{"POST", "/v1.41/build?t=Bad%2FName", NULL, NULL, "build", TG_VERDICT_DENY,
 		 "docker build -t Bad/Name is not allowed"},
 		{"POST", "/v1.41/build", NULL, NULL, "build", TG_VERDICT_ALLOW, "allow"},
+		{"POST", "/v1.41/build?remote=https%3A%2F%2Fgit.example%2Fx.git&t=a%2Fb", NULL, NULL,
+		 "build", TG_VERDICT_DENY, "docker build from the remote context https://git.example/x.git "
+		 "is not allowed"},
+		{"POST", "/v1.41/build?remote=client-session&version=2", NULL, NULL, "build",
+		 TG_VERDICT_DENY, "set \"operations\": {\"buildkit\": \"allow\"}"},
 	};
 	tg_policy *policy = NULL;
 	tg_error err;

@@ -27,13 +27,14 @@ static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static bool gate_open;
 static int slow_started;
+static int slow_handed_off; /* /slow requests the I/O threads passed on */
 
 static void set_gate(bool open)
 {
 	pthread_mutex_lock(&gate_lock);
 	gate_open = open;
 	if (!open)
-		slow_started = 0;
+		slow_started = slow_handed_off = 0;
 	pthread_cond_broadcast(&gate_cond);
 	pthread_mutex_unlock(&gate_lock);
 }
@@ -119,8 +120,13 @@ static enum tg_server_answer handle(void *arg, const tg_server_request *req, uns
 		put(out, "busy");
 		return TG_SERVER_ANSWERED;
 	}
-	if (!req->may_block)
+	if (!req->may_block) {
+		pthread_mutex_lock(&gate_lock);
+		slow_handed_off++;
+		pthread_cond_broadcast(&gate_cond);
+		pthread_mutex_unlock(&gate_lock);
 		return TG_SERVER_BLOCKS;
+	}
 	if (strcmp(req->url, "/inner") == 0) { /* a lookup that asks this server */
 		char inner[64];
 		call("/fast", inner, sizeof(inner));
@@ -149,19 +155,33 @@ static tg_server *start_server(unsigned lookup_threads, unsigned max_queued, uns
 	return srv;
 }
 
-static void wait_slow_started(int n)
+/* Wait until *counter reaches n (under gate_lock), at most 5 s. */
+static void wait_count(const int *counter, int n, const char *what)
 {
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 5;
 	pthread_mutex_lock(&gate_lock);
-	while (slow_started < n)
+	while (*counter < n)
 		if (pthread_cond_timedwait(&gate_cond, &gate_lock, &until) != 0)
 			break;
-	int started = slow_started;
+	int seen = *counter;
 	pthread_mutex_unlock(&gate_lock);
-	if (started < n)
-		fail_msg("only %d of %d slow lookups started", started, n);
+	if (seen < n)
+		fail_msg("only %d of %d %s", seen, n, what);
+}
+
+static void wait_slow_started(int n)
+{
+	wait_count(&slow_started, n, "slow lookups started");
+}
+
+/* n /slow requests were handed to the lookup queue (the submit follows
+ * the handler's answer within microseconds: 50 ms covers it). */
+static void wait_handed_off(int n)
+{
+	wait_count(&slow_handed_off, n, "slow requests handed off");
+	sleep_ms(50);
 }
 
 struct client {
@@ -210,7 +230,7 @@ static void test_full_queue_answers_at_once(void **state)
 	start_client(&stuck, "/slow");
 	wait_slow_started(1);
 	start_client(&waiting, "/slow");
-	sleep_ms(100); /* let it reach the queue */
+	wait_handed_off(2); /* it is in the queue */
 	char body[64];
 	call("/slow", body, sizeof(body));
 	assert_string_equal(body, "busy");
@@ -234,6 +254,7 @@ static void test_long_wait_is_overloaded(void **state)
 	start_client(&stuck, "/slow");
 	wait_slow_started(1);
 	start_client(&waiting, "/slow");
+	wait_handed_off(2);
 	sleep_ms(400); /* past the 200 ms timeout, still queued */
 	set_gate(true);
 	pthread_join(stuck.thread, NULL);
