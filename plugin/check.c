@@ -132,7 +132,7 @@ int tg_cmd_check(int argc, char **argv)
 	bool lookups = d.needs_signatures || d.needs_local_image;
 	if (lookups && tg_http_global_init(&err) == TG_OK) {
 		struct tg_signature_env senv = {state_dir, NULL, true};
-		struct tg_local_env lenv = {docker_socket, NULL, 5000L, senv};
+		struct tg_local_env lenv = {docker_socket, NULL, 5000L, senv, NULL};
 		if (d.needs_local_image) {
 			tg_local_image_decide(p, &env, &op, &lenv, &d, &facts);
 		} else {

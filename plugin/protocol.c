@@ -101,6 +101,24 @@ static void deny_unreadable(tg_protocol *proto, const tg_error *why, tg_buf *res
 	tg_policy_store_release(proto->store, ref);
 }
 
+/* Requests after which a name may point at another image (or at none):
+ * what dockerd said about names is forgotten before they run. */
+static bool may_move_image_names(const tg_operation *op)
+{
+	switch (op->kind) {
+	case TG_OP_READ:
+	case TG_OP_CREATE:
+	case TG_OP_START:
+	case TG_OP_EXEC:
+	case TG_OP_PUSH:
+		return false;
+	case TG_OP_WRITE: /* rmi and prunes; not the container writes of every run */
+		return strncmp(op->path, "/images", 7) == 0 || strncmp(op->path, "/build", 6) == 0;
+	default: /* pull, tag, load, import, build, commit, and what could not be read */
+		return true;
+	}
+}
+
 static enum tg_server_answer handle_authz_req(tg_protocol *proto, const tg_server_request *req,
                                               tg_buf *response)
 {
@@ -130,6 +148,8 @@ static enum tg_server_answer handle_authz_req(tg_protocol *proto, const tg_serve
 	}
 	tg_operation op;
 	tg_authz_decode(areq, &op, &err);
+	if (proto->inspect != NULL && may_move_image_names(&op))
+		tg_inspect_cache_forget_images(proto->inspect);
 	tg_policy_ref *ref = tg_policy_store_acquire(proto->store);
 	const tg_policy *policy = tg_policy_ref_get(ref);
 	tg_decision d;
@@ -138,15 +158,18 @@ static enum tg_server_answer handle_authz_req(tg_protocol *proto, const tg_serve
 	facts.n = 0; /* 6 KB: filled only when a rule needs signatures */
 	tg_authz_decide(policy, &env, &op, &err, NULL, &d);
 	if (d.needs_local_image) {
-		/* Asking dockerd is I/O: on a lookup thread. */
-		if (!req->may_block) {
+		/* Asking dockerd is I/O: from what it said before on an I/O
+		 * thread, else on a lookup thread. */
+		struct tg_local_env lenv = {proto->docker_socket,
+		                            req->may_block ? thread_session() : NULL,
+		                            TG_DOCKER_TIMEOUT_MS,
+		                            {proto->state_dir, proto->cache, req->may_block},
+		                            proto->inspect};
+		if (tg_local_image_decide(policy, &env, &op, &lenv, &d, &facts) == TG_EWOULDBLOCK) {
 			tg_policy_store_release(proto->store, ref);
 			tg_authz_request_free(areq);
 			return TG_SERVER_BLOCKS;
 		}
-		struct tg_local_env lenv = {proto->docker_socket, thread_session(), TG_DOCKER_TIMEOUT_MS,
-		                            {proto->state_dir, proto->cache, true}};
-		tg_local_image_decide(policy, &env, &op, &lenv, &d, &facts);
 	} else if (d.needs_signatures) {
 		/* From the cache on an I/O thread; live lookups (each within its
 		 * trust root's timeout) on a lookup thread, where this runs again. */

@@ -13,6 +13,7 @@
 
 #include <stdatomic.h>
 
+#include "plugin/inspect_cache.h"
 #include "plugin/policy_store.h"
 #include "plugin/server.h"
 #include "trustcache/cache.h"
@@ -26,6 +27,7 @@ typedef struct tg_protocol {
 	const char *docker_socket; /* the daemon's API, to inspect local images */
 	tg_cache *cache;       /* trust answers, shared by all connections */
 	atomic_ulong next_id;
+	tg_inspect_cache *inspect; /* what dockerd said about images, kept a while; or NULL */
 } tg_protocol;
 
 /* A tg_server_handler; arg is a tg_protocol. With may_block false it

@@ -255,7 +255,9 @@ int tg_cmd_serve(int argc, char **argv)
 		tg_policy_store_close(store);
 		return 1;
 	}
-	tg_protocol proto = {store, o.plugin_name, o.state_dir, o.docker_socket, cache, 1};
+	tg_protocol proto = {store, o.plugin_name, o.state_dir, o.docker_socket, cache, 1, NULL};
+	if (tg_inspect_cache_new(&proto.inspect, &err) != TG_OK)
+		tg_log(TG_LOG_WARN, "%s: every create and start asks dockerd", err.msg);
 	tg_server_config cfg = {o.socket_path, 0600, o.max_connections, o.idle_timeout_s,
 	                        o.timeout_ms, TG_REQUEST_MAX, TG_PLUGIN_CONTENT_TYPE,
 	                        o.io_threads, o.lookup_threads, 4 * o.lookup_threads + 64};
@@ -265,6 +267,7 @@ int tg_cmd_serve(int argc, char **argv)
 		tg_log(TG_LOG_ERROR, "%s", err.msg);
 		tg_policy_store_close(store);
 		tg_cache_free(cache);
+		tg_inspect_cache_free(proto.inspect);
 		return 1;
 	}
 	tg_policy_ref *ref = tg_policy_store_acquire(store);
@@ -276,6 +279,7 @@ int tg_cmd_serve(int argc, char **argv)
 	tg_server_stop(srv);
 	save_cache(cache, o.state_dir, cache_file);
 	tg_cache_free(cache);
+	tg_inspect_cache_free(proto.inspect);
 	tg_policy_store_close(store);
 	tg_http_global_cleanup();
 	return 0;

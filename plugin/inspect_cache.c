@@ -1,0 +1,209 @@
+/* inspect_cache: see inspect_cache.h. A small chained hash table under one
+ * mutex; values are one malloc'd block of '\n'-separated texts. */
+#include "plugin/inspect_cache.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUCKETS 1024
+
+struct item {
+	struct item *next;
+	bool is_image;
+	int64_t stored_ms;
+	char *key;
+	char *value; /* image: id \n digest \n ...; container: image_id \n name \n display */
+};
+
+struct tg_inspect_cache {
+	pthread_mutex_t lock;
+	struct item *buckets[BUCKETS];
+	size_t count;
+};
+
+int tg_inspect_cache_new(tg_inspect_cache **out, tg_error *err)
+{
+	tg_inspect_cache *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return tg_error_set(err, TG_ENOMEM, "out of memory");
+	pthread_mutex_init(&c->lock, NULL);
+	*out = c;
+	return TG_OK;
+}
+
+static void free_item(struct item *it)
+{
+	free(it->key);
+	free(it->value);
+	free(it);
+}
+
+/* Drop the items for which drop(item) holds; with c->lock held. */
+static void drop_where(tg_inspect_cache *c, bool images_only)
+{
+	for (size_t b = 0; b < BUCKETS; b++) {
+		struct item **p = &c->buckets[b];
+		while (*p != NULL) {
+			struct item *it = *p;
+			if (!images_only || it->is_image) {
+				*p = it->next;
+				free_item(it);
+				c->count--;
+			} else {
+				p = &it->next;
+			}
+		}
+	}
+}
+
+void tg_inspect_cache_free(tg_inspect_cache *c)
+{
+	if (c == NULL)
+		return;
+	drop_where(c, false);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static size_t bucket_of(const char *key, bool is_image)
+{
+	uint32_t h = is_image ? 2166136261u : 84696351u;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h % BUCKETS;
+}
+
+static struct item **find(tg_inspect_cache *c, const char *key, bool is_image)
+{
+	struct item **p = &c->buckets[bucket_of(key, is_image)];
+	while (*p != NULL && ((*p)->is_image != is_image || strcmp((*p)->key, key) != 0))
+		p = &(*p)->next;
+	return p;
+}
+
+/* Replace key's value (taking value), with c->lock held. */
+static void store(tg_inspect_cache *c, const char *key, bool is_image, char *value, int64_t now)
+{
+	struct item **p = find(c, key, is_image);
+	if (*p != NULL) {
+		free((*p)->value);
+		(*p)->value = value;
+		(*p)->stored_ms = now;
+		return;
+	}
+	if (c->count >= TG_INSPECT_CACHE_MAX)
+		drop_where(c, false); /* full: start over (it is only a cache) */
+	struct item *it = calloc(1, sizeof(*it));
+	if (it == NULL || (it->key = strdup(key)) == NULL) {
+		free(it);
+		free(value);
+		return;
+	}
+	it->is_image = is_image;
+	it->value = value;
+	it->stored_ms = now;
+	p = find(c, key, is_image);
+	*p = it;
+	c->count++;
+}
+
+void tg_inspect_cache_put_image(tg_inspect_cache *c, const char *name, const tg_image_summary *img,
+                                int64_t now_ms)
+{
+	size_t n = strlen(img->id) + 1;
+	for (size_t i = 0; i < img->n_repo_digests; i++)
+		n += strlen(img->repo_digests[i]) + 1;
+	char *value = malloc(n);
+	if (value == NULL || strlen(name) >= TG_INSPECT_TEXT_MAX) {
+		free(value);
+		return;
+	}
+	size_t used = (size_t)snprintf(value, n, "%s", img->id);
+	for (size_t i = 0; i < img->n_repo_digests; i++)
+		used += (size_t)snprintf(value + used, n - used, "\n%s", img->repo_digests[i]);
+	pthread_mutex_lock(&c->lock);
+	store(c, name, true, value, now_ms);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Split value's next line into dst (TG_INSPECT_TEXT_MAX); false at the end. */
+static bool next_line(const char **value, char *dst)
+{
+	if (*value == NULL)
+		return false;
+	const char *nl = strchr(*value, '\n');
+	size_t n = nl ? (size_t)(nl - *value) : strlen(*value);
+	snprintf(dst, TG_INSPECT_TEXT_MAX, "%.*s", (int)n, *value);
+	*value = nl ? nl + 1 : NULL;
+	return true;
+}
+
+bool tg_inspect_cache_get_image(tg_inspect_cache *c, const char *name, int64_t now_ms,
+                                tg_image_summary *out)
+{
+	bool hit = false;
+	pthread_mutex_lock(&c->lock);
+	struct item *it = *find(c, name, true);
+	if (it != NULL && now_ms - it->stored_ms < TG_INSPECT_IMAGE_TTL_MS) {
+		const char *v = it->value;
+		next_line(&v, out->id);
+		out->n_repo_digests = 0;
+		while (out->n_repo_digests < TG_INSPECT_DIGESTS_MAX &&
+		       next_line(&v, out->repo_digests[out->n_repo_digests]))
+			out->n_repo_digests++;
+		hit = true;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return hit;
+}
+
+static bool is_full_id(const char *id)
+{
+	size_t n = strlen(id);
+	if (n != 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+			return false;
+	return true;
+}
+
+void tg_inspect_cache_put_container(tg_inspect_cache *c, const char *id, const char *image_id,
+                                    const char *image_name, const char *display)
+{
+	if (!is_full_id(id) || strchr(image_name, '\n') != NULL || strchr(display, '\n') != NULL)
+		return;
+	size_t n = strlen(image_id) + strlen(image_name) + strlen(display) + 3;
+	char *value = malloc(n);
+	if (value == NULL)
+		return;
+	snprintf(value, n, "%s\n%s\n%s", image_id, image_name, display);
+	pthread_mutex_lock(&c->lock);
+	store(c, id, false, value, 0);
+	pthread_mutex_unlock(&c->lock);
+}
+
+bool tg_inspect_cache_get_container(tg_inspect_cache *c, const char *id, char *image_id,
+                                    char *image_name, char *display)
+{
+	if (!is_full_id(id))
+		return false;
+	bool hit = false;
+	pthread_mutex_lock(&c->lock);
+	struct item *it = *find(c, id, false);
+	if (it != NULL) {
+		const char *v = it->value;
+		hit = next_line(&v, image_id) && next_line(&v, image_name) && next_line(&v, display);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return hit;
+}
+
+void tg_inspect_cache_forget_images(tg_inspect_cache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	drop_where(c, true);
+	pthread_mutex_unlock(&c->lock);
+}
