@@ -219,28 +219,43 @@ static void test_nested_calls_never_deadlock(void **state)
 	tg_server_stop(srv);
 }
 
+/* A server with one lookup thread, held by a stuck /slow request, and a
+ * second /slow request queued behind it. */
+static tg_server *one_stuck_one_queued(unsigned max_queued, unsigned timeout_ms,
+                                       struct client *stuck, struct client *waiting)
+{
+	set_gate(false);
+	tg_server *srv = start_server(1, max_queued, timeout_ms);
+	start_client(stuck, "/slow");
+	wait_slow_started(1);
+	start_client(waiting, "/slow");
+	wait_handed_off(2); /* it is in the queue */
+	return srv;
+}
+
+/* Open the gate; both finish with these answers. */
+static void finish_both(struct client *stuck, struct client *waiting, const char *waiting_body)
+{
+	set_gate(true);
+	pthread_join(stuck->thread, NULL);
+	pthread_join(waiting->thread, NULL);
+	assert_string_equal(stuck->body, "slow");
+	assert_string_equal(waiting->body, waiting_body);
+}
+
 /* One lookup thread, room for one waiting request: the first is stuck,
  * the second waits, the third is told "busy" at once; fast requests are
  * answered throughout; opening the gate finishes the first two. */
 static void test_full_queue_answers_at_once(void **state)
 {
-	set_gate(false);
-	tg_server *srv = start_server(1, 1, 5000);
 	struct client stuck, waiting;
-	start_client(&stuck, "/slow");
-	wait_slow_started(1);
-	start_client(&waiting, "/slow");
-	wait_handed_off(2); /* it is in the queue */
+	tg_server *srv = one_stuck_one_queued(1, 5000, &stuck, &waiting);
 	char body[64];
 	call("/slow", body, sizeof(body));
 	assert_string_equal(body, "busy");
 	call("/fast", body, sizeof(body));
 	assert_string_equal(body, "fast");
-	set_gate(true);
-	pthread_join(stuck.thread, NULL);
-	pthread_join(waiting.thread, NULL);
-	assert_string_equal(stuck.body, "slow");
-	assert_string_equal(waiting.body, "slow");
+	finish_both(&stuck, &waiting, "slow");
 	tg_server_stop(srv);
 }
 
@@ -248,19 +263,10 @@ static void test_full_queue_answers_at_once(void **state)
  * timeout is answered as overloaded, not looked up late. */
 static void test_long_wait_is_overloaded(void **state)
 {
-	set_gate(false);
-	tg_server *srv = start_server(1, 8, 200);
 	struct client stuck, waiting;
-	start_client(&stuck, "/slow");
-	wait_slow_started(1);
-	start_client(&waiting, "/slow");
-	wait_handed_off(2);
+	tg_server *srv = one_stuck_one_queued(8, 200, &stuck, &waiting);
 	sleep_ms(400); /* past the 200 ms timeout, still queued */
-	set_gate(true);
-	pthread_join(stuck.thread, NULL);
-	pthread_join(waiting.thread, NULL);
-	assert_string_equal(stuck.body, "slow");
-	assert_string_equal(waiting.body, "busy");
+	finish_both(&stuck, &waiting, "busy");
 	tg_server_stop(srv);
 }
 
