@@ -208,10 +208,10 @@ static void decide_live(const tg_policy *policy, const tg_decide_env *env,
 {
 	char name[TG_OP_TEXT_MAX];
 	tg_error err;
-	int rc = TG_EIO;
-	if (image_to_inspect(lenv, op, g, name, sizeof(name)) &&
-	    (rc = tg_docker_inspect_image(lenv->docker_socket, lenv->session, name,
-	                                  lenv->docker_timeout_ms, di, &err)) == TG_OK) {
+	int rc = TG_EIO; /* without an image to ask about, g->img.id says why */
+	bool asked = image_to_inspect(lenv, op, g, name, sizeof(name));
+	if (asked && (rc = tg_docker_inspect_image(lenv->docker_socket, lenv->session, name,
+	                                           lenv->docker_timeout_ms, di, &err)) == TG_OK) {
 		tg_image_summary *img = malloc(sizeof(*img));
 		if (img != NULL) {
 			summarize(di, img);
@@ -226,10 +226,9 @@ static void decide_live(const tg_policy *policy, const tg_decide_env *env,
 		decide_by_name(policy, op, lenv, out, facts);
 		return;
 	}
-	if (rc != TG_OK && !by_container)
-		snprintf(g->img.id, sizeof(g->img.id), "%.400s", err.msg);
-	else if (rc != TG_OK && g->img.id[0] == '\0')
-		snprintf(g->img.id, sizeof(g->img.id), "its image could not be checked: %.300s", err.msg);
+	if (asked && rc != TG_OK)
+		snprintf(g->img.id, sizeof(g->img.id), "%s%.400s",
+		         by_container ? "its image could not be checked: " : "", err.msg);
 	tg_authz_decide_local(policy, env, op, &g->img, out);
 	if (out->needs_base) {
 		find_base(policy, env, lenv, di, g);

@@ -142,6 +142,15 @@ static void test_deny_has_message(void **state)
 	assert_int_equal(roundtrip(fd, "/AuthZPlugin.AuthZReq", pull, out, sizeof(out)), 200);
 	assert_contains(out, "\"Allow\":false");
 	assert_contains(out, "no rule trusts publisher \\\"evil\\\"");
+	/* a create is decided on the local image: with no dockerd to ask, a
+	 * deny that says so (on a lookup thread, the connection kept) */
+	const char create[] = "{\"RequestMethod\":\"POST\",\"RequestUri\":\"/v1.41/containers/create\","
+	                      "\"RequestHeaders\":{\"Content-Type\":\"application/json\"},"
+	                      "\"RequestBody\":\"eyJJbWFnZSI6ImFscGluZSJ9\"}"; /* {"Image":"alpine"} */
+	assert_int_equal(roundtrip(fd, "/AuthZPlugin.AuthZReq", create, out, sizeof(out)), 200);
+	assert_contains(out, "\"Allow\":false");
+	assert_contains(out, "container create of image alpine is not allowed: trustgate has no "
+	                     "dockerd API socket");
 	close(fd);
 }
 
