@@ -207,10 +207,9 @@ static const struct setting_text settings[] = {
 	                                   "checks are switched off on this host"},
 };
 
-/* A build into a name whose rule denies it is refused up front (what a
- * build makes is judged again when it runs); so is a build from a remote
- * context (a URL dockerd fetches) unless "build_remote" allows it. */
-static void check_build_targets(const tg_policy *p, const tg_operation *op, tg_decision *d)
+/* A classic build's source: BuildKit's build request needs "buildkit", a
+ * remote context "build_remote". Denies into d and returns true, or false. */
+static bool deny_build_source(const tg_policy *p, const tg_operation *op, tg_decision *d)
 {
 	/* BuildKit's build request: its context comes over the session. */
 	bool buildkit = strcmp(op->object, "client-session") == 0;
@@ -219,7 +218,7 @@ static void check_build_targets(const tg_policy *p, const tg_operation *op, tg_d
 		tgd_say(d, "docker build with BuildKit is not allowed on this host: a BuildKit build runs "
 		        "over a session trustgate cannot see into. To allow it, set \"operations\": "
 		        "{\"buildkit\": \"allow\"} in %s", tgd_where(p));
-		return;
+		return true;
 	}
 	if (!buildkit && op->object[0] != '\0' &&
 	    !tg_policy_operation_allowed(p, TG_SET_BUILD_REMOTE)) {
@@ -227,29 +226,41 @@ static void check_build_targets(const tg_policy *p, const tg_operation *op, tg_d
 		tgd_say(d, "docker build from the remote context %.200s is not allowed: dockerd would "
 		        "fetch it itself, unseen. Build from a local context, or set \"operations\": "
 		        "{\"build_remote\": \"allow\"} in %s", op->object, tgd_where(p));
-		return;
+		return true;
 	}
+	return false;
+}
+
+/* The names a build, commit, import or tag gives (op->target, one per
+ * line): none may fall under a rule that denies it, a protected namespace.
+ * What they name is judged again when it runs. Denies into d and returns
+ * true, or false. */
+static bool deny_new_names(const tg_policy *p, const tg_operation *op, tg_decision *d)
+{
 	char targets[TG_OP_TEXT_MAX];
 	snprintf(targets, sizeof(targets), "%s", op->target);
 	for (char *save = NULL, *t = strtok_r(targets, "\n", &save); t != NULL;
 	     t = strtok_r(NULL, "\n", &save)) {
+		char what[TG_OP_TEXT_MAX + 32];
+		snprintf(what, sizeof(what), "%s %s %s", tg_op_kind_name(op->kind),
+		         op->kind == TG_OP_BUILD ? "-t" : "to", t);
 		tg_reference ref;
 		tg_error err;
 		if (tg_reference_parse(t, &ref, &err) != TG_OK) {
 			tgd_deny(d);
-			tgd_say(d, "docker build -t %s is not allowed: %s", t, err.msg);
-			return;
+			tgd_say(d, "%s is not allowed: %s", what, err.msg);
+			return true;
 		}
 		const tg_rule *r = tg_authz_rule_for(p, &ref);
 		if (r != NULL && r->require == TG_REQUIRE_DENY) {
 			tgd_deny(d);
 			d->rule = r;
-			tgd_say(d, "docker build -t %s is not allowed: rule \"%s\" denies that name%s%s%s",
-			        t, r->match, r->reason ? " (" : "", r->reason ? r->reason : "",
-			        r->reason ? ")" : "");
-			return;
+			tgd_say(d, "%s is not allowed: rule \"%s\" denies that name%s%s%s", what, r->match,
+			        r->reason ? " (" : "", r->reason ? r->reason : "", r->reason ? ")" : "");
+			return true;
 		}
 	}
+	return false;
 }
 
 static bool decide_by_setting(const tg_policy *p, const tg_operation *op, tg_decision *d)
@@ -262,8 +273,10 @@ static bool decide_by_setting(const tg_policy *p, const tg_operation *op, tg_dec
 			tgd_allow(d);
 			tgd_say(d, "%s is allowed by \"operations\": {\"%s\": \"allow\"}", tg_op_kind_name(op->kind),
 			    key);
-			if (op->kind == TG_OP_BUILD)
-				check_build_targets(p, op, d);
+			if (op->kind == TG_OP_BUILD && !deny_build_source(p, op, d))
+				deny_new_names(p, op, d);
+			else if (op->kind == TG_OP_COMMIT || op->kind == TG_OP_IMPORT)
+				deny_new_names(p, op, d);
 		} else {
 			tgd_deny(d);
 			tgd_say(d, "%s is not allowed on this host: %s. To allow it, set \"operations\": "
@@ -320,6 +333,8 @@ static void decide_operation(const tg_policy *p, const tg_decide_env *env, const
 		return;
 	}
 	if (decide_by_setting(p, op, d))
+		return;
+	if (op->kind == TG_OP_TAG && deny_new_names(p, op, d))
 		return;
 	bool local = op->kind == TG_OP_CREATE || op->kind == TG_OP_TAG;
 	if (op->kind == TG_OP_START || (local && op->image_is_id)) {

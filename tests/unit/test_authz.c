@@ -236,13 +236,14 @@ static void test_table(void **state)
 }
 
 /* A classic build is allowed by "operations", except into a name a rule
- * denies; every "t" counts, as dockerd tags with each. */
+ * denies (every "t" counts, as dockerd tags with each); so are commits and
+ * imports; a tag into such a name is denied too. */
 static void test_build_targets(void **state)
 {
 	static const char build_policy[] =
 		"{\"rules\": [{\"match\": \"*\", \"require\": \"publisher\"},"
 		" {\"match\": \"docker.io/library/ubuntu\", \"require\": \"deny\", \"reason\": \"mirror\"}],"
-		" \"operations\": {\"build\": \"allow\"}}";
+		" \"operations\": {\"build\": \"allow\", \"commit\": \"allow\", \"import\": \"allow\"}}";
 	static const struct authz_case builds[] = {
 		{"POST", "/v1.41/build?t=local%2Fapp%3A1", NULL, NULL, "build", TG_VERDICT_ALLOW,
 		 "\"build\": \"allow\""},
@@ -257,6 +258,14 @@ static void test_build_targets(void **state)
 		 "is not allowed"},
 		{"POST", "/v1.41/build?remote=client-session&version=2", NULL, NULL, "build",
 		 TG_VERDICT_DENY, "set \"operations\": {\"buildkit\": \"allow\"}"},
+		/* tags, commits and imports into a denied name: a protected namespace */
+		{"POST", "/v1.41/images/alpine/tag?repo=ubuntu&tag=1", CL0, NULL, "tag", TG_VERDICT_DENY,
+		 "docker tag to ubuntu:1 is not allowed: rule \"docker.io/library/ubuntu\" denies that "
+		 "name (mirror)"},
+		{"POST", "/v1.41/commit?container=c1&repo=ubuntu&tag=x", JSONH, "{}", "commit",
+		 TG_VERDICT_DENY, "docker commit to ubuntu:x is not allowed: rule"},
+		{"POST", "/v1.41/images/create?fromSrc=-&repo=ubuntu&tag=x", NULL, NULL, "import",
+		 TG_VERDICT_DENY, "docker import to ubuntu:x is not allowed: rule"},
 	};
 	tg_policy *policy = NULL;
 	tg_error err;
