@@ -84,6 +84,10 @@ typedef struct tg_local_image {
 	/* What the trust roots say of each, when its rule is "signed"; NULL
 	 * otherwise (or when no lookup was made: then it is not trusted). */
 	const tg_trust_facts *pulled_facts[TG_LOCAL_PULLED_MAX];
+	/* dockerd's image store gives every named image a repo digest
+	 * (containerd's): only repo digests a signed rule vouches for are in
+	 * pulled[], and messages say why. */
+	bool digests_unproven;
 	bool has_name;                     /* the name the image is used by: */
 	tg_reference name;                 /* its rule's "local_images" applies */
 	enum tg_base_state base;           /* a trusted image whose layers it starts with */

@@ -128,6 +128,12 @@ static void decide_made_here(const tg_policy *p, const tg_operation *op, const t
 		tgd_say(d, "%s is not allowed: %s was pulled as %s%s, which this host does not trust: %s",
 		        what, image, first, img->n_pulled > 1 ? " (and others, none trusted)" : "",
 		        reason_of(why));
+	else if (img->digests_unproven)
+		tgd_say(d, "%s is not allowed: %s has no signed repo digest, and dockerd's image store "
+		        "(containerd) gives every named image a repo digest, so only a signature shows "
+		        "where an image came from. Require signatures for it, or an admin sets "
+		        "\"local_images\": \"trusted_base\" or \"allow\" on the rule for its name in %s",
+		        what, image, tgd_where(p));
 	else
 		tgd_say(d, "%s is not allowed: %s was not pulled from a registry (it was built, committed, "
 		        "loaded, imported or tagged on this host), so nothing vouches for its content. Pull "

@@ -11,10 +11,9 @@
 
 struct item {
 	struct item *next;
-	bool is_image;
 	int64_t stored_ms;
 	char *key;
-	char *value; /* image: id \n digest \n ...; container: image_id \n name \n display */
+	char *value; /* id \n repo digest \n ... */
 };
 
 struct tg_inspect_cache {
@@ -40,53 +39,48 @@ static void free_item(struct item *it)
 	free(it);
 }
 
-/* Drop the items for which drop(item) holds; with c->lock held. */
-static void drop_where(tg_inspect_cache *c, bool images_only)
+/* Drop every item; with c->lock held. */
+static void drop_all(tg_inspect_cache *c)
 {
 	for (size_t b = 0; b < BUCKETS; b++) {
-		struct item **p = &c->buckets[b];
-		while (*p != NULL) {
-			struct item *it = *p;
-			if (!images_only || it->is_image) {
-				*p = it->next;
-				free_item(it);
-				c->count--;
-			} else {
-				p = &it->next;
-			}
+		while (c->buckets[b] != NULL) {
+			struct item *it = c->buckets[b];
+			c->buckets[b] = it->next;
+			free_item(it);
 		}
 	}
+	c->count = 0;
 }
 
 void tg_inspect_cache_free(tg_inspect_cache *c)
 {
 	if (c == NULL)
 		return;
-	drop_where(c, false);
+	drop_all(c);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 
-static size_t bucket_of(const char *key, bool is_image)
+static size_t bucket_of(const char *key)
 {
-	uint32_t h = is_image ? 2166136261u : 84696351u;
+	uint32_t h = 2166136261u;
 	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
 		h = (h ^ *p) * 16777619u;
 	return h % BUCKETS;
 }
 
-static struct item **find(tg_inspect_cache *c, const char *key, bool is_image)
+static struct item **find(tg_inspect_cache *c, const char *key)
 {
-	struct item **p = &c->buckets[bucket_of(key, is_image)];
-	while (*p != NULL && ((*p)->is_image != is_image || strcmp((*p)->key, key) != 0))
+	struct item **p = &c->buckets[bucket_of(key)];
+	while (*p != NULL && strcmp((*p)->key, key) != 0)
 		p = &(*p)->next;
 	return p;
 }
 
 /* Replace key's value (taking value), with c->lock held. */
-static void store(tg_inspect_cache *c, const char *key, bool is_image, char *value, int64_t now)
+static void store(tg_inspect_cache *c, const char *key, char *value, int64_t now)
 {
-	struct item **p = find(c, key, is_image);
+	struct item **p = find(c, key);
 	if (*p != NULL) {
 		free((*p)->value);
 		(*p)->value = value;
@@ -94,17 +88,16 @@ static void store(tg_inspect_cache *c, const char *key, bool is_image, char *val
 		return;
 	}
 	if (c->count >= TG_INSPECT_CACHE_MAX)
-		drop_where(c, false); /* full: start over (it is only a cache) */
+		drop_all(c); /* full: start over (it is only a cache) */
 	struct item *it = calloc(1, sizeof(*it));
 	if (it == NULL || (it->key = strdup(key)) == NULL) {
 		free(it);
 		free(value);
 		return;
 	}
-	it->is_image = is_image;
 	it->value = value;
 	it->stored_ms = now;
-	p = find(c, key, is_image);
+	p = find(c, key);
 	*p = it;
 	c->count++;
 }
@@ -124,7 +117,7 @@ void tg_inspect_cache_put_image(tg_inspect_cache *c, const char *name, const tg_
 	for (size_t i = 0; i < img->n_repo_digests; i++)
 		used += (size_t)snprintf(value + used, n - used, "\n%s", img->repo_digests[i]);
 	pthread_mutex_lock(&c->lock);
-	store(c, name, true, value, now_ms);
+	store(c, name, value, now_ms);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -145,7 +138,7 @@ bool tg_inspect_cache_get_image(tg_inspect_cache *c, const char *name, int64_t n
 {
 	bool hit = false;
 	pthread_mutex_lock(&c->lock);
-	struct item *it = *find(c, name, true);
+	struct item *it = *find(c, name);
 	if (it != NULL && now_ms - it->stored_ms < TG_INSPECT_IMAGE_TTL_MS) {
 		const char *v = it->value;
 		next_line(&v, out->id);
@@ -159,51 +152,29 @@ bool tg_inspect_cache_get_image(tg_inspect_cache *c, const char *name, int64_t n
 	return hit;
 }
 
-static bool is_full_id(const char *id)
-{
-	size_t n = strlen(id);
-	if (n != 64)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
-			return false;
-	return true;
-}
-
-void tg_inspect_cache_put_container(tg_inspect_cache *c, const char *id, const char *image_id,
-                                    const char *image_name, const char *display)
-{
-	if (!is_full_id(id) || strchr(image_name, '\n') != NULL || strchr(display, '\n') != NULL)
-		return;
-	size_t n = strlen(image_id) + strlen(image_name) + strlen(display) + 3;
-	char *value = malloc(n);
-	if (value == NULL)
-		return;
-	snprintf(value, n, "%s\n%s\n%s", image_id, image_name, display);
-	pthread_mutex_lock(&c->lock);
-	store(c, id, false, value, 0);
-	pthread_mutex_unlock(&c->lock);
-}
-
-bool tg_inspect_cache_get_container(tg_inspect_cache *c, const char *id, char *image_id,
-                                    char *image_name, char *display)
-{
-	if (!is_full_id(id))
-		return false;
-	bool hit = false;
-	pthread_mutex_lock(&c->lock);
-	struct item *it = *find(c, id, false);
-	if (it != NULL) {
-		const char *v = it->value;
-		hit = next_line(&v, image_id) && next_line(&v, image_name) && next_line(&v, display);
-	}
-	pthread_mutex_unlock(&c->lock);
-	return hit;
-}
-
 void tg_inspect_cache_forget_images(tg_inspect_cache *c)
 {
 	pthread_mutex_lock(&c->lock);
-	drop_where(c, true);
+	drop_all(c);
 	pthread_mutex_unlock(&c->lock);
+}
+
+/* Under a key no image name can have (names hold no control characters). */
+#define STORE_KEY "\x01image-store"
+
+void tg_inspect_cache_put_store(tg_inspect_cache *c, bool containerd, int64_t now_ms)
+{
+	tg_image_summary s;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.id, sizeof(s.id), "%s", containerd ? "containerd" : "graphdriver");
+	tg_inspect_cache_put_image(c, STORE_KEY, &s, now_ms);
+}
+
+bool tg_inspect_cache_get_store(tg_inspect_cache *c, int64_t now_ms, bool *containerd)
+{
+	tg_image_summary s;
+	if (!tg_inspect_cache_get_image(c, STORE_KEY, now_ms, &s))
+		return false;
+	*containerd = strcmp(s.id, "containerd") == 0;
+	return true;
 }

@@ -1,15 +1,14 @@
-/* inspect_cache: what dockerd said about images and containers, kept a
- * short while, so the I/O threads can decide a create or start without
- * asking dockerd again (which only a lookup thread may do).
+/* inspect_cache: what dockerd said about images, kept a short while, so
+ * the I/O threads can decide a create without asking dockerd again (which
+ * only a lookup thread may do).
  *
- * Why it is safe to keep: a container's image ID never changes, so
- * container ID -> image is kept until evicted (only full 64-hex IDs are
- * keys: names can be reused). A name -> image answer can go stale when a
- * tag moves, so it is kept TG_INSPECT_IMAGE_TTL_MS at most, and every
- * request that can move a name (pull, tag, load, import, build, commit,
- * image removal) forgets all of them first. A stale answer could only let
- * a create through; the start that must follow is decided on the
- * container's image ID, which no staleness touches.
+ * Why it is safe to keep: a name -> image answer can go stale when a tag
+ * moves, so it is kept TG_INSPECT_IMAGE_TTL_MS at most, and every request
+ * that can move a name (pull, tag, load, import, build, commit, image
+ * removal) forgets all of them first. A stale answer could only let a
+ * create through; the start that must follow asks dockerd which image the
+ * container has, uncached. (Containers are not kept: a container name can
+ * be taken by another container, even one named like an old ID.)
  *
  * Bounded (TG_INSPECT_CACHE_MAX entries; full means start over). Thread-safe.
  */
@@ -53,15 +52,10 @@ void tg_inspect_cache_put_image(tg_inspect_cache *c, const char *name, const tg_
 bool tg_inspect_cache_get_image(tg_inspect_cache *c, const char *name, int64_t now_ms,
                                 tg_image_summary *out);
 
-/* Keep container id's (full 64-hex ID; others are ignored) image ID and the
- * name it was created with. */
-void tg_inspect_cache_put_container(tg_inspect_cache *c, const char *id, const char *image_id,
-                                    const char *image_name, const char *display);
-
-/* The container's image ID, creation name and "name (id12)" display, if kept;
- * each output is TG_INSPECT_TEXT_MAX bytes. */
-bool tg_inspect_cache_get_container(tg_inspect_cache *c, const char *id, char *image_id,
-                                    char *image_name, char *display);
+/* Keep whether dockerd uses containerd's image store (kept, and forgotten,
+ * as image answers are). */
+void tg_inspect_cache_put_store(tg_inspect_cache *c, bool containerd, int64_t now_ms);
+bool tg_inspect_cache_get_store(tg_inspect_cache *c, int64_t now_ms, bool *containerd);
 
 /* Forget every name -> image answer (a name may be about to move). */
 void tg_inspect_cache_forget_images(tg_inspect_cache *c);

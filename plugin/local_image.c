@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/tg_log.h"
 #include "trustcache/cache.h"
 #include "trustcache/docker.h"
 
@@ -24,7 +25,8 @@ static void summarize(const tg_docker_image *di, tg_image_summary *s)
 }
 
 /* The repo digests of img, parsed, with signature lookups where their rule
- * is "signed". TG_EWOULDBLOCK: a lookup needs I/O and lenv may not block. */
+ * is "signed" (with g->img.digests_unproven, only those: the others prove
+ * nothing). TG_EWOULDBLOCK: a lookup needs I/O and lenv may not block. */
 static int fill_pulled(const tg_policy *policy, const struct tg_local_env *lenv,
                        const tg_image_summary *img, struct gathered *g)
 {
@@ -36,10 +38,13 @@ static int fill_pulled(const tg_policy *policy, const struct tg_local_env *lenv,
 		if (tg_reference_parse(img->repo_digests[i], &ref, &ignore) != TG_OK ||
 		    ref.digest[0] == '\0')
 			continue; /* dockerd writes repo@digest; anything else proves nothing */
+		const tg_rule *rule = tg_authz_rule_for(policy, &ref);
+		bool signed_rule = rule != NULL && rule->require == TG_REQUIRE_SIGNED;
+		if (g->img.digests_unproven && !signed_rule)
+			continue;
 		size_t k = g->img.n_pulled++;
 		g->img.pulled[k] = ref;
-		const tg_rule *rule = tg_authz_rule_for(policy, &ref);
-		if (rule == NULL || rule->require != TG_REQUIRE_SIGNED)
+		if (!signed_rule)
 			continue;
 		tg_operation sub;
 		memset(&sub, 0, sizeof(sub));
@@ -72,19 +77,27 @@ static void find_base(const tg_policy *policy, const tg_decide_env *env,
 	char **ids = NULL;
 	size_t n = 0, best_layers = 0;
 	tg_error err;
-	g->img.base = TG_BASE_NONE;
+	g->img.base = TG_BASE_NONE; /* also when the search runs out of time */
+	int64_t deadline = tg_cache_monotonic_ms() + lenv->docker_timeout_ms;
 	if (tg_docker_list_pulled_images(lenv->docker_socket, lenv->session, lenv->docker_timeout_ms,
 	                                 &ids, &n, &err) != TG_OK)
 		return;
 	tg_docker_image *cand = malloc(sizeof(*cand));
 	struct gathered *cg = malloc(sizeof(*cg));
 	for (size_t i = 0; cand != NULL && cg != NULL && i < n; i++) {
+		int64_t left = deadline - tg_cache_monotonic_ms();
+		if (left <= 0) {
+			tg_log(TG_LOG_WARN, "the search for %.19s...'s trusted base stopped after %ld ms "
+			       "(%zu of %zu pulled images looked at)", mine->id, lenv->docker_timeout_ms, i, n);
+			break;
+		}
 		if (strcmp(ids[i], mine->id) == 0 ||
-		    tg_docker_inspect_image(lenv->docker_socket, lenv->session, ids[i],
-		                            lenv->docker_timeout_ms, cand, &err) != TG_OK ||
+		    tg_docker_inspect_image(lenv->docker_socket, lenv->session, ids[i], (long)left, cand,
+		                            &err) != TG_OK ||
 		    !layers_begin(cand, mine) || cand->n_layers <= best_layers)
 			continue;
 		memset(cg, 0, sizeof(*cg));
+		cg->img.digests_unproven = g->img.digests_unproven;
 		tg_image_summary cs;
 		summarize(cand, &cs);
 		fill_pulled(policy, lenv, &cs, cg);
@@ -102,14 +115,35 @@ static void find_base(const tg_policy *policy, const tg_decide_env *env,
 	tg_docker_ids_free(ids, n);
 }
 
-/* The name a container was created with, when it is a name (not an ID). */
+/* Whether dockerd could read text as a (short) image ID: when no image has
+ * that name, it looks for an ID that starts with it. */
+static bool may_be_id(const char *text)
+{
+	const char *p = strncmp(text, "sha256:", 7) == 0 ? text + 7 : text;
+	if (*p == '\0')
+		return true;
+	for (; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
+
+/* The name a container was created with, when it is a name (not an ID):
+ * its rule's "local_images" then applies. */
 static void name_of_container(const char *image_name, tg_local_image *img)
 {
 	tg_error ignore;
-	if (image_name[0] == '\0' || tg_reference_is_image_id(image_name) ||
-	    strncmp(image_name, "sha256:", 7) == 0)
+	if (may_be_id(image_name))
 		return;
 	img->has_name = tg_reference_parse(image_name, &img->name, &ignore) == TG_OK;
+}
+
+/* The name a create or tag uses; not one dockerd may have read as an ID
+ * prefix (its rule would say nothing about the image found). */
+static void take_request_name(const tg_operation *op, tg_local_image *img)
+{
+	img->has_name = op->has_ref && !may_be_id(op->image);
+	img->name = op->ref;
 }
 
 /* Which image op uses: *name_out for the image inspect, or a reason in
@@ -124,8 +158,7 @@ static bool image_to_inspect(const struct tg_local_env *lenv, const tg_operation
 	}
 	if (op->kind != TG_OP_START && op->kind != TG_OP_EXEC) {
 		snprintf(name_out, n, "%s", op->image);
-		g->img.has_name = op->has_ref;
-		g->img.name = op->ref;
+		take_request_name(op, &g->img);
 		return true;
 	}
 	tg_docker_container c;
@@ -139,9 +172,6 @@ static bool image_to_inspect(const struct tg_local_env *lenv, const tg_operation
 	snprintf(g->img.container, sizeof(g->img.container), "%.200s (%.12s)",
 	         c.name[0] ? c.name : op->object, c.id);
 	name_of_container(c.image_name, &g->img);
-	if (lenv->cache != NULL)
-		tg_inspect_cache_put_container(lenv->cache, c.id, c.image_id, c.image_name,
-		                               g->img.container);
 	return true;
 }
 
@@ -172,19 +202,17 @@ static int decide_cached(const tg_policy *policy, const tg_decide_env *env,
                          const tg_operation *op, const struct tg_local_env *lenv,
                          struct gathered *g, tg_decision *out, tg_trust_facts *facts)
 {
-	char name[TG_INSPECT_TEXT_MAX], image_name[TG_INSPECT_TEXT_MAX];
-	if (lenv->cache == NULL || lenv->docker_socket == NULL)
+	char name[TG_INSPECT_TEXT_MAX];
+	/* A start or exec always asks dockerd which container it is: a name can
+	 * be taken by another container (even one named like an old ID). */
+	if (lenv->cache == NULL || lenv->docker_socket == NULL || op->kind == TG_OP_START ||
+	    op->kind == TG_OP_EXEC || strlen(op->image) >= sizeof(name))
 		return TG_EWOULDBLOCK;
-	if (op->kind == TG_OP_START || op->kind == TG_OP_EXEC) {
-		if (!tg_inspect_cache_get_container(lenv->cache, op->object, name, image_name,
-		                                    g->img.container))
-			return TG_EWOULDBLOCK;
-		name_of_container(image_name, &g->img);
-	} else {
-		snprintf(name, sizeof(name), "%.399s", op->image);
-		g->img.has_name = op->has_ref;
-		g->img.name = op->ref;
-	}
+	snprintf(name, sizeof(name), "%.399s", op->image); /* fits: checked above */
+	take_request_name(op, &g->img);
+	int64_t now = tg_cache_monotonic_ms();
+	if (!tg_inspect_cache_get_store(lenv->cache, now, &g->img.digests_unproven))
+		return TG_EWOULDBLOCK;
 	tg_image_summary *img = malloc(sizeof(*img));
 	int rc = img != NULL && tg_inspect_cache_get_image(lenv->cache, name,
 	                                                   tg_cache_monotonic_ms(), img)
@@ -200,6 +228,28 @@ static int decide_cached(const tg_policy *policy, const tg_decide_env *env,
 	return TG_OK;
 }
 
+/* Which image store dockerd uses; when that cannot be learned, repo
+ * digests are taken as proving nothing (fail closed). */
+static void learn_store(const struct tg_local_env *lenv, struct gathered *g)
+{
+	bool containerd = true;
+	tg_error err;
+	int64_t now = tg_cache_monotonic_ms();
+	if (lenv->cache != NULL && tg_inspect_cache_get_store(lenv->cache, now, &containerd)) {
+		g->img.digests_unproven = containerd;
+		return;
+	}
+	if (tg_docker_uses_containerd_store(lenv->docker_socket, lenv->session,
+	                                    lenv->docker_timeout_ms, &containerd, &err) != TG_OK) {
+		tg_log(TG_LOG_WARN, "cannot tell dockerd's image store, so repo digests prove nothing "
+		       "this time: %s", err.msg);
+		containerd = true;
+	} else if (lenv->cache != NULL) {
+		tg_inspect_cache_put_store(lenv->cache, containerd, now);
+	}
+	g->img.digests_unproven = containerd;
+}
+
 /* Asking dockerd (and the trust roots); what dockerd said is kept. */
 static void decide_live(const tg_policy *policy, const tg_decide_env *env,
                         const tg_operation *op, const struct tg_local_env *lenv,
@@ -210,6 +260,8 @@ static void decide_live(const tg_policy *policy, const tg_decide_env *env,
 	tg_error err;
 	int rc = TG_EIO; /* without an image to ask about, g->img.id says why */
 	bool asked = image_to_inspect(lenv, op, g, name, sizeof(name));
+	if (asked)
+		learn_store(lenv, g);
 	if (asked && (rc = tg_docker_inspect_image(lenv->docker_socket, lenv->session, name,
 	                                           lenv->docker_timeout_ms, di, &err)) == TG_OK) {
 		tg_image_summary *img = malloc(sizeof(*img));

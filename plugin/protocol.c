@@ -62,7 +62,10 @@ static void answer_json(tg_buf *response, json_t *obj)
 	char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 	/* If even this fails, an empty-object answer still denies: Allow
 	 * defaults to false in dockerd. */
-	tg_buf_puts(response, text ? text : "{}");
+	if (tg_buf_puts(response, text ? text : "{}") != TG_OK) {
+		tg_buf_clear(response);
+		tg_buf_puts(response, "{\"Err\":\"the answer is too large to send\"}");
+	}
 	free(text);
 	json_decref(obj);
 }

@@ -69,6 +69,20 @@ static int parse_log_level(const char *text, enum tg_log_level *out)
 	return -1;
 }
 
+/* Requests that may wait for a lookup thread. Each waiting (or looked-up)
+ * request holds a connection; at least half of --max-connections stay free
+ * for dockerd's calls back into trustgate, which the lookups wait on. */
+static unsigned max_queued(const struct serve_options *o)
+{
+	unsigned wanted = 4 * o->lookup_threads + 64, room = o->max_connections / 2;
+	unsigned left = room > o->lookup_threads ? room - o->lookup_threads : 1;
+	if (room <= o->lookup_threads)
+		tg_log(TG_LOG_WARN, "--lookup-threads %u leaves too few of --max-connections %u for "
+		       "dockerd's calls back into trustgate: lookups may time out under load",
+		       o->lookup_threads, o->max_connections);
+	return wanted < left ? wanted : left;
+}
+
 static int parse_options(int argc, char **argv, struct serve_options *o)
 {
 	static const struct option longopts[] = {
@@ -260,7 +274,7 @@ int tg_cmd_serve(int argc, char **argv)
 		tg_log(TG_LOG_WARN, "%s: every create and start asks dockerd", err.msg);
 	tg_server_config cfg = {o.socket_path, 0600, o.max_connections, o.idle_timeout_s,
 	                        o.timeout_ms, TG_REQUEST_MAX, TG_PLUGIN_CONTENT_TYPE,
-	                        o.io_threads, o.lookup_threads, 4 * o.lookup_threads + 64};
+	                        o.io_threads, o.lookup_threads, max_queued(&o)};
 	make_parent_dirs(o.socket_path);
 	tg_server *srv = NULL;
 	if (tg_server_start(&cfg, tg_protocol_handle, &proto, &srv, &err) != TG_OK) {

@@ -140,7 +140,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (st == NULL)
 			return MHD_NO;
 		tg_buf_init(&st->body, srv->cfg.max_body);
-		tg_buf_init(&st->out, 64 * 1024);
+		tg_buf_init(&st->out, TG_SERVER_ANSWER_MAX);
 		clock_gettime(CLOCK_MONOTONIC, &st->start);
 		*req_cls = st;
 		return MHD_YES;
@@ -297,9 +297,8 @@ void tg_server_stop(tg_server *srv)
 	 * MHD_quiesce_daemon: with an epoll thread pool, libmicrohttpd 0.9.75
 	 * can abort in it, racing its own threads over the listen socket.) */
 	tg_work_queue_drain(srv->lookups);
-	MHD_stop_daemon(srv->mhd);
+	MHD_stop_daemon(srv->mhd); /* closes the listen socket it was given */
 	tg_work_queue_free(srv->lookups);
-	close(srv->listen_fd);
 	unlink(srv->socket_path);
 	free(srv->socket_path);
 	free(srv);

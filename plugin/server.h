@@ -32,6 +32,9 @@ enum tg_body_state {
 	TG_BODY_OVERLOADED, /* complete, but no lookup thread was free in time: answer now */
 };
 
+/* The largest answer (a `trustgate cache list` of 100,000 answers fits). */
+#define TG_SERVER_ANSWER_MAX (64u * 1024 * 1024)
+
 typedef struct tg_server_request {
 	const char *method;
 	const char *url;

@@ -191,3 +191,32 @@ int tg_docker_list_pulled_images(const char *socket_path, tg_http_session *sessi
 	tg_http_response_free(&resp);
 	return rc;
 }
+
+int tg_docker_uses_containerd_store(const char *socket_path, tg_http_session *session,
+                                    long deadline_ms, bool *out, tg_error *err)
+{
+	tg_http_response resp;
+	int rc = docker_get(socket_path, session, "/info", "its configuration", deadline_ms, &resp,
+	                    err);
+	if (rc != TG_OK)
+		return rc;
+	json_t *root = json_loadb(tg_buf_str(&resp.body), resp.body.len, 0, NULL);
+	json_t *status = json_object_get(root, "DriverStatus");
+	bool containerd = false;
+	size_t i;
+	json_t *pair;
+	json_array_foreach(status, i, pair) {
+		const char *k = json_string_value(json_array_get(pair, 0));
+		const char *v = json_string_value(json_array_get(pair, 1));
+		if (k != NULL && v != NULL && strcmp(k, "driver-type") == 0 &&
+		    strncmp(v, "io.containerd.snapshotter", 25) == 0)
+			containerd = true;
+	}
+	if (!json_is_object(root))
+		rc = tg_error_set(err, TG_EINVAL, "dockerd's /info answer is not a JSON object");
+	else
+		*out = containerd;
+	json_decref(root);
+	tg_http_response_free(&resp);
+	return rc;
+}

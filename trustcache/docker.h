@@ -10,6 +10,7 @@
 #ifndef TG_DOCKER_H
 #define TG_DOCKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/tg_error.h"
@@ -60,5 +61,12 @@ int tg_docker_list_pulled_images(const char *socket_path, tg_http_session *sessi
                                  size_t *n, tg_error *err);
 
 void tg_docker_ids_free(char **ids, size_t n);
+
+/* Whether dockerd keeps images in containerd's image store (GET /info:
+ * DriverStatus "driver-type" io.containerd.snapshotter.*). That store gives
+ * every named image a repo digest, so there a repo digest does not show an
+ * image was pulled. Errors as above. */
+int tg_docker_uses_containerd_store(const char *socket_path, tg_http_session *session,
+                                    long deadline_ms, bool *out, tg_error *err);
 
 #endif

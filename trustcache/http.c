@@ -627,6 +627,8 @@ out:
 	curl_slist_free_all(hdrs); /* may hold the Authorization line: curl frees, we cannot wipe */
 	if (rq->session == NULL)
 		curl_easy_cleanup(h);
+	else
+		curl_easy_reset(h); /* it pointed at this call's stack and headers */
 	return rc;
 }
 
@@ -722,6 +724,9 @@ static int fetch_token(const struct req *orig, const struct url_parts *ou,
 
 	struct req tq = *orig;
 	tq.url = tg_buf_str(&url);
+	tq.unix_socket = NULL; /* the realm is its own server, reached by GET */
+	tq.post_json = NULL;
+	tq.session = NULL;
 	tq.head = 0;
 	tq.headers = NULL;
 	tq.authz = NULL;

@@ -1,11 +1,9 @@
 /* Unit tests for plugin/inspect_cache: image answers expire and are
- * forgotten when a name may move; container answers are kept for full IDs
- * only; a full cache starts over instead of growing. */
+ * forgotten when a name may move; a full cache starts over instead of
+ * growing. */
 #include "tg_test.h"
 
 #include "plugin/inspect_cache.h"
-
-#define CID "2624022f748526802c7095e90274e5a2be382b05a7d29a81a9f2569fdc73e336"
 
 static tg_inspect_cache *new_cache(void)
 {
@@ -41,32 +39,11 @@ static void test_image_ttl_and_forget(void **state)
 	tg_inspect_cache_put_image(c, "local:1", &local, 5000);
 	assert_true(tg_inspect_cache_get_image(c, "local:1", 5000, &out));
 	assert_int_equal(out.n_repo_digests, 0);
-	/* a name may move: every image answer goes, container answers stay */
-	tg_inspect_cache_put_container(c, CID, "sha256:bb", "local:1", "web (" CID ")");
+	/* a name may move: every answer goes */
 	tg_inspect_cache_forget_images(c);
 	assert_false(tg_inspect_cache_get_image(c, "local:1", 5000, &out));
-	char id[TG_INSPECT_TEXT_MAX], name[TG_INSPECT_TEXT_MAX], display[TG_INSPECT_TEXT_MAX];
-	assert_true(tg_inspect_cache_get_container(c, CID, id, name, display));
-	tg_inspect_cache_free(c);
-}
-
-static void test_containers_by_full_id_only(void **state)
-{
-	tg_inspect_cache *c = new_cache();
-	char id[TG_INSPECT_TEXT_MAX], name[TG_INSPECT_TEXT_MAX], display[TG_INSPECT_TEXT_MAX];
-	tg_inspect_cache_put_container(c, "web", "sha256:aa", "busybox:1", "web");
-	assert_false(tg_inspect_cache_get_container(c, "web", id, name, display));
-	tg_inspect_cache_put_container(c, "2624022f7485", "sha256:aa", "busybox:1", "web");
-	assert_false(tg_inspect_cache_get_container(c, "2624022f7485", id, name, display));
-	tg_inspect_cache_put_container(c, CID, "sha256:aa", "", "web (2624022f7485)");
-	assert_true(tg_inspect_cache_get_container(c, CID, id, name, display));
-	assert_string_equal(id, "sha256:aa");
-	assert_string_equal(name, ""); /* created by ID: no name */
-	assert_string_equal(display, "web (2624022f7485)");
-	/* a newline could forge a field: not kept */
-	tg_inspect_cache_put_container(c, CID, "sha256:cc", "a\nb", "x");
-	assert_true(tg_inspect_cache_get_container(c, CID, id, name, display));
-	assert_string_equal(id, "sha256:aa");
+	tg_inspect_cache_put_image(c, "local:1", &local, 6000); /* and it can be kept again */
+	assert_true(tg_inspect_cache_get_image(c, "local:1", 6000, &out));
 	tg_inspect_cache_free(c);
 }
 
@@ -90,7 +67,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_image_ttl_and_forget),
-		cmocka_unit_test(test_containers_by_full_id_only),
 		cmocka_unit_test(test_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -197,6 +197,30 @@ static void test_policy_setting(void **state)
 	assert_contains(err.msg, "\"local_images\" must be one of");
 }
 
+/* On containerd's image store a repo digest proves nothing unless signed
+ * (plugin/ leaves the others out); the message says so. */
+static void test_containerd_store(void **state)
+{
+	tg_policy *p = load_policy(policy_text);
+	tg_decide_env env = {"trustgate"};
+	tg_trust_facts facts;
+	tg_local_image img;
+	tg_operation op;
+	tg_decision d;
+	make_image(&cases[3], &facts, &img); /* no repo digest left */
+	img.digests_unproven = true;
+	create_op(cases[3].name, &op);
+	tg_authz_decide_local(p, &env, &op, &img, &d);
+	assert_int_equal(d.verdict, TG_VERDICT_DENY);
+	assert_contains(d.message, "has no signed repo digest, and dockerd's image store (containerd)");
+	make_image(&cases[9], &facts, &img); /* a signed repo digest still counts */
+	img.digests_unproven = true;
+	create_op(cases[9].name, &op);
+	tg_authz_decide_local(p, &env, &op, &img, &d);
+	assert_int_equal(d.verdict, TG_VERDICT_ALLOW);
+	tg_policy_free(p);
+}
+
 /* "exec": "check_image" decides an exec on the container's image; other
  * operations do not take that value. */
 static void test_exec_check_image(void **state)
@@ -245,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_audit_mode),
 		cmocka_unit_test(test_policy_setting),
 		cmocka_unit_test(test_exec_check_image),
+		cmocka_unit_test(test_containerd_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
