@@ -10,8 +10,9 @@
 #include <openssl/evp.h>
 
 #include "common/tg_buf.h"
+#include "trustcache/registry_internal.h"
 
-static const char *const manifest_accept[] = {
+const char *const tgr_manifest_accept[] = {
 	"Accept: application/vnd.docker.distribution.manifest.v2+json, "
 	"application/vnd.docker.distribution.manifest.list.v2+json, "
 	"application/vnd.oci.image.manifest.v1+json, "
@@ -41,7 +42,7 @@ int tg_registry_digest_valid(const char *s)
 
 /* distribution/reference: path-component = [a-z0-9]+ (separator [a-z0-9]+)*
  * with separator = [_.] | "__" | [-]+, components joined by '/'. */
-static int repository_valid(const char *r)
+int tgr_repository_valid(const char *r)
 {
 	size_t n = strlen(r);
 	if (n == 0 || n > 255)
@@ -71,7 +72,7 @@ static int repository_valid(const char *r)
 }
 
 /* tag = [\w][\w.-]{0,127}, or a sha256 digest. */
-static int tag_valid(const char *t)
+int tgr_tag_valid(const char *t)
 {
 	if (tg_registry_digest_valid(t))
 		return 1;
@@ -87,7 +88,7 @@ static int tag_valid(const char *t)
 }
 
 /* host[:port] of a base URL, for messages; base is known to be http(s). */
-static void registry_name(const char *base, char *out, size_t n)
+void tgr_registry_name(const char *base, char *out, size_t n)
 {
 	const char *h = strstr(base, "://");
 	h = h ? h + 3 : base;
@@ -103,8 +104,8 @@ static long long now_ms(void)
 }
 
 /* The error for a non-200 answer. */
-static int status_error(long status, const char *reg, const char *repo, const char *tag,
-                        tg_error *err)
+int tgr_status_error(long status, const char *reg, const char *repo, const char *tag,
+                     tg_error *err)
 {
 	int by_digest = tg_registry_digest_valid(tag);
 	if (status == 404)
@@ -126,7 +127,7 @@ static void shown_value(const char *v, char *out, size_t n)
 	out[j] = '\0';
 }
 
-static int sha256_digest(const tg_buf *b, char out[TG_REGISTRY_DIGEST_SIZE], tg_error *err)
+int tgr_sha256_digest(const tg_buf *b, char out[TG_REGISTRY_DIGEST_SIZE], tg_error *err)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -157,11 +158,11 @@ int tg_registry_manifest_digest(const char *base_url, const char *repository, co
 	if ((strncmp(base_url, "https://", 8) != 0 && strncmp(base_url, "http://", 7) != 0) ||
 	    strlen(base_url) >= TG_REGISTRY_BASE_URL_MAX || strpbrk(base_url, "?#@ \t\r\n") != NULL)
 		return tg_error_set(err, TG_EINVAL, "not a registry base URL: %.100s", base_url);
-	if (!repository_valid(repository))
+	if (!tgr_repository_valid(repository))
 		return tg_error_set(err, TG_EINVAL, "not a valid repository name: \"%.100s\"", repository);
-	if (!tag_valid(tag))
+	if (!tgr_tag_valid(tag))
 		return tg_error_set(err, TG_EINVAL, "not a valid tag or digest: \"%.140s\"", tag);
-	registry_name(base_url, reg, sizeof(reg));
+	tgr_registry_name(base_url, reg, sizeof(reg));
 
 	size_t blen = strlen(base_url);
 	while (blen > 0 && base_url[blen - 1] == '/')
@@ -177,7 +178,7 @@ int tg_registry_manifest_digest(const char *base_url, const char *repository, co
 	long long start = now_ms();
 	tg_http_options o = *opts;
 	o.deadline_ms = total;
-	o.headers = manifest_accept;
+	o.headers = tgr_manifest_accept;
 	o.head = 1;
 	o.max_body = 4096;
 	rc = tg_http_get(tg_buf_str(&url), &o, &head, &sub);
@@ -187,7 +188,7 @@ int tg_registry_manifest_digest(const char *base_url, const char *repository, co
 	}
 	have_head = 1;
 	if (head.status != 200) {
-		rc = status_error(head.status, reg, repository, tag, err);
+		rc = tgr_status_error(head.status, reg, repository, tag, err);
 		goto out;
 	}
 	if (head.content_digest[0] != '\0') {
@@ -219,10 +220,10 @@ int tg_registry_manifest_digest(const char *base_url, const char *repository, co
 		}
 		have_get = 1;
 		if (get.status != 200) {
-			rc = status_error(get.status, reg, repository, tag, err);
+			rc = tgr_status_error(get.status, reg, repository, tag, err);
 			goto out;
 		}
-		rc = sha256_digest(&get.body, digest, err);
+		rc = tgr_sha256_digest(&get.body, digest, err);
 		if (rc != TG_OK)
 			goto out;
 		if (get.content_digest[0] != '\0' && strcmp(get.content_digest, digest) != 0) {
