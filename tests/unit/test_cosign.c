@@ -1,0 +1,189 @@
+/* Unit tests for trustcache/cosign: key-based cosign signatures made here
+ * with OpenSSL (ECDSA P-256 and P-384, RSA, Ed25519) verify; a wrong key, a
+ * changed byte, a payload for another digest or of another type do not. */
+#include "tg_test.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <unistd.h>
+
+#include "trustcache/b64.h"
+#include "trustcache/cosign.h"
+
+#define DIGEST "sha256:a9e892271fe32c878f0f87530483a8713c44225dab6ca93e80ba274126791f84"
+#define OTHER "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+
+static char dir[64];
+
+static EVP_PKEY *make_key(const char *kind)
+{
+	EVP_PKEY *k = NULL;
+	if (strcmp(kind, "rsa") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	else if (strcmp(kind, "ed25519") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	else
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", kind);
+	assert_non_null(k);
+	return k;
+}
+
+/* Write k's public key as PEM to dir/name; the path in path. */
+static void write_public(EVP_PKEY *k, const char *name, char *path, size_t n)
+{
+	snprintf(path, n, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_PUBKEY(f, k), 1);
+	fclose(f);
+}
+
+/* base64 of k's signature over msg, as cosign signs. */
+static char *sign(EVP_PKEY *k, const char *msg)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	const EVP_MD *md = EVP_PKEY_get_base_id(k) == EVP_PKEY_ED25519 ? NULL : EVP_sha256();
+	unsigned char sig[1024];
+	size_t len = sizeof(sig);
+	assert_int_equal(EVP_DigestSignInit(ctx, NULL, md, NULL, k), 1);
+	assert_int_equal(EVP_DigestSign(ctx, sig, &len, (const unsigned char *)msg, strlen(msg)), 1);
+	EVP_MD_CTX_free(ctx);
+	tg_buf b;
+	tg_buf_init(&b, 4096);
+	tg_error err;
+	assert_int_equal(tg_b64_encode(sig, len, &b, &err), 0);
+	char *out = strdup(tg_buf_str(&b));
+	tg_buf_free(&b);
+	return out;
+}
+
+static char *payload_for(const char *digest, const char *type)
+{
+	char *p = malloc(512);
+	snprintf(p, 512, "{\"critical\":{\"identity\":{\"docker-reference\":\"127.0.0.1:5000/acme/app\"},"
+	         "\"image\":{\"docker-manifest-digest\":\"%s\"},\"type\":\"%s\"},\"optional\":null}",
+	         digest, type);
+	return p;
+}
+
+static int verify(const tg_cosign_keys *keys, const char *payload, const char *sig, size_t *which,
+                  tg_error *err)
+{
+	return tg_cosign_verify(keys, (const unsigned char *)payload, strlen(payload), sig, DIGEST,
+	                        which, err);
+}
+
+static int setup(void **state)
+{
+	snprintf(dir, sizeof(dir), "/tmp/tg_cosign.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_each_key_type(void **state)
+{
+	const char *kinds[] = {"P-256", "P-384", "rsa", "ed25519"};
+	char *payload = payload_for(DIGEST, "cosign container image signature");
+	for (size_t i = 0; i < 4; i++) {
+		EVP_PKEY *k = make_key(kinds[i]), *other = make_key(kinds[i]);
+		char path[128], other_path[128];
+		write_public(k, "k.pem", path, sizeof(path));
+		write_public(other, "o.pem", other_path, sizeof(other_path));
+		const char *files[] = {other_path, path};
+		tg_cosign_keys *keys = NULL;
+		tg_error err;
+		assert_int_equal(tg_cosign_keys_load(files, 2, &keys, &err), 0);
+		char *sig = sign(k, payload);
+		size_t which = 99;
+		if (verify(keys, payload, sig, &which, &err) != 0)
+			fail_msg("%s: %s", kinds[i], err.msg);
+		assert_int_equal(which, 1); /* the second key verified */
+		/* the other key alone does not */
+		tg_cosign_keys *only_other = NULL;
+		assert_int_equal(tg_cosign_keys_load(files, 1, &only_other, &err), 0);
+		assert_int_equal(verify(only_other, payload, sig, NULL, &err), TG_EINVAL);
+		assert_contains(err.msg, "does not verify with the trust root's public key");
+		/* one byte changed */
+		char *tampered = strdup(payload);
+		tampered[strlen(tampered) - 2] = ' ';
+		assert_int_equal(verify(keys, tampered, sig, NULL, &err), TG_EINVAL);
+		assert_contains(err.msg, "does not verify");
+		free(tampered);
+		free(sig);
+		tg_cosign_keys_free(keys);
+		tg_cosign_keys_free(only_other);
+		EVP_PKEY_free(k);
+		EVP_PKEY_free(other);
+	}
+	free(payload);
+}
+
+/* A good signature over the wrong statement is still refused. */
+static void test_payload_checks(void **state)
+{
+	EVP_PKEY *k = make_key("P-256");
+	char path[128];
+	write_public(k, "k.pem", path, sizeof(path));
+	const char *files[] = {path};
+	tg_cosign_keys *keys = NULL;
+	tg_error err;
+	assert_int_equal(tg_cosign_keys_load(files, 1, &keys, &err), 0);
+	struct { char *payload; const char *msg; } cases[] = {
+		{payload_for(OTHER, "cosign container image signature"), "the signature is for " OTHER},
+		{payload_for(DIGEST, "something else"), "not a cosign container image signature"},
+		{strdup("not json"), "not JSON"},
+		{strdup("{\"critical\":{\"type\":\"cosign container image signature\"}}"),
+		 "for no digest"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *sig = sign(k, cases[i].payload);
+		assert_int_equal(verify(keys, cases[i].payload, sig, NULL, &err), TG_EINVAL);
+		assert_contains(err.msg, cases[i].msg);
+		free(sig);
+		free(cases[i].payload);
+	}
+	char *payload = payload_for(DIGEST, "cosign container image signature");
+	assert_int_equal(verify(keys, payload, "***", NULL, &err), TG_EINVAL);
+	assert_contains(err.msg, "not base64");
+	assert_int_equal(verify(keys, payload, NULL, NULL, &err), TG_EINVAL);
+	char *big = calloc(1, TG_COSIGN_PAYLOAD_MAX + 2);
+	memset(big, 'a', TG_COSIGN_PAYLOAD_MAX + 1);
+	assert_int_equal(verify(keys, big, "AAAA", NULL, &err), TG_ETOOBIG);
+	free(big);
+	free(payload);
+	tg_cosign_keys_free(keys);
+	EVP_PKEY_free(k);
+}
+
+static void test_key_files(void **state)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/not-a-key.pem", dir);
+	FILE *f = fopen(path, "w");
+	fputs("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", f);
+	fclose(f);
+	const char *files[] = {path};
+	tg_cosign_keys *keys = NULL;
+	tg_error err;
+	assert_int_equal(tg_cosign_keys_load(files, 1, &keys, &err), TG_EINVAL);
+	assert_contains(err.msg, "not-a-key.pem is not a PEM public key");
+	const char *missing[] = {"/nonexistent/key.pem"};
+	assert_int_equal(tg_cosign_keys_load(missing, 1, &keys, &err), TG_EIO);
+	assert_int_equal(tg_cosign_keys_load(files, 0, &keys, &err), TG_EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_each_key_type),
+		cmocka_unit_test(test_payload_checks),
+		cmocka_unit_test(test_key_files),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
