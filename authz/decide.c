@@ -115,8 +115,15 @@ static void decide_signed(const tg_policy *p, const tg_operation *op, const tg_t
 		}
 	}
 	const tg_sig_fact *f = fact_for(facts, r->trust_roots[0]);
+	const tg_trust_root *root = tg_policy_trust_root(p, r->trust_roots[0]);
 	tgd_deny(d);
-	if (f != NULL && f->status == TG_SIG_NOT_SIGNED && op->ref.digest[0] == '\0')
+	if (f != NULL && f->status == TG_SIG_NOT_SIGNED && root != NULL &&
+	    root->type == TG_TRUST_ROOT_SIGSTORE)
+		tgd_say(d, "%s of image %s is not allowed: %s (trust root \"%s\"). Rule \"%s\" requires a "
+		        "cosign signature by one of its keys: sign the image's digest, for example with "
+		        "`cosign sign --key KEY REPOSITORY@DIGEST`",
+		        tg_op_kind_name(op->kind), d->normalized, f->detail, f->root, r->match);
+	else if (f != NULL && f->status == TG_SIG_NOT_SIGNED && op->ref.digest[0] == '\0')
 		tgd_say(d, "%s of image %s is not allowed: %s (trust root \"%s\"). Rule \"%s\" requires a "
 		       "signature: sign it, for example with `docker trust sign %s`",
 		    tg_op_kind_name(op->kind), d->normalized, f->detail, f->root, r->match, op->image);

@@ -75,7 +75,7 @@ typedef struct tg_rule {
 } tg_rule;
 
 /* A named source of signatures that "signed" rules refer to. */
-enum tg_trust_root_type { TG_TRUST_ROOT_NOTARY };
+enum tg_trust_root_type { TG_TRUST_ROOT_NOTARY, TG_TRUST_ROOT_SIGSTORE };
 
 typedef struct tg_trust_root {
 	char *name;
@@ -91,6 +91,8 @@ typedef struct tg_trust_root {
 	unsigned timeout_ms; /* one lookup, all fetches included */
 	char *credentials;   /* JSON file {"username","password"} for the server's token
 	                        service, readable by root only; NULL: anonymous */
+	char **public_keys;  /* sigstore: PEM public keys a cosign signature must verify with */
+	size_t n_public_keys;
 } tg_trust_root;
 
 /* How to reach a registry (for the digest it serves for a tag). */

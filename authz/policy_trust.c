@@ -20,7 +20,7 @@
 
 static const char *const trust_root_keys[] = {"type", "server", "server_ca", "root_keys",
                                               "root_ca", "tofu", "timeout_ms", "credentials",
-                                              "comment"};
+                                              "public_keys", "comment"};
 
 static bool known_key(const char *key, const char *const *keys, size_t n)
 {
@@ -63,15 +63,36 @@ static int secret_file(struct ctx *c, json_t *v, const char *what, char **out)
 	return rc;
 }
 
+/* A list of readable key files. */
+static int key_files(struct ctx *c, json_t *v, const char *what, char ***out, size_t *n)
+{
+	int rc = tg_pv_load_string_list(c, v, what, false, out, n);
+	for (size_t i = 0; rc == TG_OK && i < *n; i++) {
+		char *checked = NULL;
+		tg_pv_push_index(c, i);
+		rc = readable_file(c, json_array_get(v, i), "a key file", &checked);
+		free(checked);
+		tg_pv_pop(c);
+	}
+	return rc;
+}
+
 /* One member of a trust root object. */
 static int load_trust_root_field(struct ctx *c, const char *key, json_t *v, tg_trust_root *r)
 {
 	if (strcmp(key, "type") == 0) {
-		if (!json_is_string(v) || strcmp(json_string_value(v), "notary") != 0)
-			return tg_pv_fail(c, "trust root type must be \"notary\" (Sigstore and Notation are "
-			                     "not supported yet)");
+		const char *type = json_string_value(v);
+		if (type != NULL && strcmp(type, "notary") == 0)
+			r->type = TG_TRUST_ROOT_NOTARY;
+		else if (type != NULL && strcmp(type, "sigstore") == 0)
+			r->type = TG_TRUST_ROOT_SIGSTORE;
+		else
+			return tg_pv_fail(c, "trust root type must be \"notary\" or \"sigstore\" (Notation "
+			                     "is not supported yet)");
 		return TG_OK;
 	}
+	if (strcmp(key, "public_keys") == 0)
+		return key_files(c, v, "\"public_keys\"", &r->public_keys, &r->n_public_keys);
 	if (strcmp(key, "server") == 0)
 		return url_field(c, v, "\"server\"", &r->server);
 	if (strcmp(key, "server_ca") == 0)
@@ -93,18 +114,24 @@ static int load_trust_root_field(struct ctx *c, const char *key, json_t *v, tg_t
 		r->timeout_ms = (unsigned)ms;
 		return TG_OK;
 	}
-	if (strcmp(key, "root_keys") == 0) {
-		int rc = tg_pv_load_string_list(c, v, "\"root_keys\"", false, &r->root_keys, &r->n_root_keys);
-		for (size_t i = 0; rc == TG_OK && i < r->n_root_keys; i++) {
-			char *checked = NULL;
-			tg_pv_push_index(c, i);
-			rc = readable_file(c, json_array_get(v, i), "a root key file", &checked);
-			free(checked);
-			tg_pv_pop(c);
-		}
-		return rc;
-	}
+	if (strcmp(key, "root_keys") == 0)
+		return key_files(c, v, "\"root_keys\"", &r->root_keys, &r->n_root_keys);
 	return json_is_string(v) ? TG_OK : tg_pv_fail(c, "\"comment\" must be a string");
+}
+
+/* cosign key-based verification: keys, and nothing Notary's. */
+static int check_sigstore_root(struct ctx *c, const char *name, tg_trust_root *r)
+{
+	if (r->n_public_keys == 0 || r->n_public_keys > 16)
+		return tg_pv_fail(c, "sigstore trust root \"%s\" needs \"public_keys\": 1 to 16 PEM "
+		                     "public key files its signatures must verify with (keyless "
+		                     "verification is not supported yet)", name);
+	if (r->server || r->server_ca || r->root_ca || r->credentials || r->n_root_keys || r->tofu)
+		return tg_pv_fail(c, "sigstore trust root \"%s\" takes \"public_keys\" and "
+		                     "\"timeout_ms\" only: its signatures are read from the image's "
+		                     "registry (server, server_ca, root_keys, root_ca, tofu, credentials "
+		                     "are Notary's)", name);
+	return TG_OK;
 }
 
 static int load_trust_root(struct ctx *c, const char *name, json_t *obj, tg_trust_root *r)
@@ -120,14 +147,20 @@ static int load_trust_root(struct ctx *c, const char *name, json_t *obj, tg_trus
 		tg_pv_push_key(c, key);
 		if (!known_key(key, trust_root_keys, sizeof(trust_root_keys) / sizeof(trust_root_keys[0])))
 			return tg_pv_fail(c, "unknown trust root key \"%s\" (known: type, server, server_ca, "
-			                     "root_keys, root_ca, tofu, timeout_ms, credentials, comment)", key);
+			                     "root_keys, root_ca, tofu, timeout_ms, credentials, public_keys, "
+			                     "comment)", key);
 		int rc = load_trust_root_field(c, key, v, r);
 		if (rc != TG_OK)
 			return rc;
 		tg_pv_pop(c);
 	}
 	if (json_object_get(obj, "type") == NULL)
-		return tg_pv_fail(c, "trust root \"%s\" needs \"type\": \"notary\"", name);
+		return tg_pv_fail(c, "trust root \"%s\" needs \"type\": \"notary\" or \"sigstore\"", name);
+	if (r->type == TG_TRUST_ROOT_SIGSTORE)
+		return check_sigstore_root(c, name, r);
+	if (r->n_public_keys > 0)
+		return tg_pv_fail(c, "\"public_keys\" belongs to sigstore trust roots; a notary root pins "
+		                     "\"root_keys\"");
 	if (r->server == NULL)
 		return tg_pv_fail(c, "trust root \"%s\" needs \"server\", the Notary server's URL", name);
 	if (r->n_root_keys == 0 && r->root_ca == NULL && !r->tofu)
@@ -238,6 +271,7 @@ void tg_pv_free_trust(tg_policy *p)
 		free(r->root_ca);
 		free(r->credentials);
 		tg_pv_free_strings(r->root_keys, r->n_root_keys);
+		tg_pv_free_strings(r->public_keys, r->n_public_keys);
 	}
 	free(p->trust_roots);
 	for (size_t i = 0; i < p->n_registries; i++) {

@@ -11,6 +11,8 @@
 #include <openssl/crypto.h>
 
 #include "plugin/lookup_cache.h"
+#include "trustcache/cosign.h"
+#include "trustcache/registry_content.h"
 #include "trustcache/http.h"
 #include "trustcache/notary.h"
 #include "trustcache/registry.h"
@@ -108,21 +110,33 @@ static int notary_fetch(void *ctx, const char *gun, const char *name, size_t max
 	return rc;
 }
 
+/* The base URL of ref's registry and how to reach it within what time is
+ * left (*opt). */
+static int registry_access(const tg_policy *policy, const tg_reference *ref,
+                           const struct timespec *deadline, char base[TG_REGISTRY_BASE_URL_MAX],
+                           tg_http_options *opt, tg_error *err)
+{
+	const tg_registry *reg = tg_policy_registry(policy, ref->domain);
+	if (reg != NULL)
+		snprintf(base, TG_REGISTRY_BASE_URL_MAX, "%s", reg->url);
+	else if (tg_registry_base_url(ref->domain, base, TG_REGISTRY_BASE_URL_MAX) != TG_OK)
+		return tg_error_set(err, TG_EINVAL, "no registry URL for %s", ref->domain);
+	long ms = remaining_ms(deadline);
+	if (ms == 0)
+		return tg_error_set(err, TG_ETIMEOUT, "no time left to ask registry %s", ref->domain);
+	*opt = (tg_http_options){.ca_file = reg ? reg->ca : NULL, .deadline_ms = ms};
+	return TG_OK;
+}
+
 /* The digest the registry serves for ref's tag, within what time is left. */
 static int registry_digest(const tg_policy *policy, const tg_reference *ref,
                            const struct timespec *deadline, char *digest, tg_error *err)
 {
 	char base[TG_REGISTRY_BASE_URL_MAX];
-	const tg_registry *reg = tg_policy_registry(policy, ref->domain);
-	if (reg != NULL)
-		snprintf(base, sizeof(base), "%s", reg->url);
-	else if (tg_registry_base_url(ref->domain, base, sizeof(base)) != TG_OK)
-		return tg_error_set(err, TG_EINVAL, "no registry URL for %s", ref->domain);
-	long ms = remaining_ms(deadline);
-	if (ms == 0)
-		return tg_error_set(err, TG_ETIMEOUT, "no time left to ask registry %s", ref->domain);
-	tg_http_options opt = {.ca_file = reg ? reg->ca : NULL, .deadline_ms = ms};
-	return tg_registry_manifest_digest(base, ref->path, ref->tag, &opt, digest, err);
+	tg_http_options opt;
+	int rc = registry_access(policy, ref, deadline, base, &opt, err);
+	return rc == TG_OK ? tg_registry_manifest_digest(base, ref->path, ref->tag, &opt, digest, err)
+	                   : rc;
 }
 
 /* Cached answers are tied to the trust root's settings: a changed server,
@@ -130,9 +144,13 @@ static int registry_digest(const tg_policy *policy, const tg_reference *ref,
 static void fingerprint_root(const tg_trust_root *r, char *out, size_t n)
 {
 	unsigned long long h = 1469598103934665603ULL;
-	const char *parts[] = {r->server, r->server_ca, r->root_ca, r->tofu ? "tofu" : "pinned"};
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]) + r->n_root_keys; i++) {
-		const char *p = i < 4 ? parts[i] : r->root_keys[i - 4];
+	const char *parts[] = {r->type == TG_TRUST_ROOT_SIGSTORE ? "sigstore" : "notary", r->server,
+	                       r->server_ca, r->root_ca, r->tofu ? "tofu" : "pinned"};
+	const size_t n_parts = sizeof(parts) / sizeof(parts[0]);
+	for (size_t i = 0; i < n_parts + r->n_root_keys + r->n_public_keys; i++) {
+		const char *p = i < n_parts                    ? parts[i]
+		                : i < n_parts + r->n_root_keys ? r->root_keys[i - n_parts]
+		                                               : r->public_keys[i - n_parts - r->n_root_keys];
 		for (; p != NULL && *p; p++)
 			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
 		h = (h ^ 0x1f) * 1099511628211ULL;
@@ -322,6 +340,127 @@ static void check_by_tag(struct fetch_ctx *fc, const char *gun, const tg_operati
 		         t.tag, t.role, t.digest);
 }
 
+/* ---- Sigstore (cosign, key-based) ---- */
+
+struct cosign_call {
+	struct fetch_ctx *fc;
+	const tg_reference *ref;
+	const char *gun, *digest;
+};
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* Check the layers of a cosign signature manifest: the first whose payload
+ * verifies with one of keys fills *v. Else TG_EINVAL with the first
+ * reason. */
+static int check_cosign_layers(struct cosign_call *c, const tg_cosign_keys *keys,
+                               const char *base, const tg_http_options *opt, json_t *layers,
+                               tg_cache_value *v, tg_error *err)
+{
+	size_t i, which;
+	json_t *layer;
+	int rc = tg_error_set(err, TG_EINVAL, "its cosign signature manifest has no signed layer");
+	bool first = true;
+	json_array_foreach(layers, i, layer) {
+		if (i >= 16)
+			break;
+		const char *sig = json_string_value(json_object_get(
+			json_object_get(layer, "annotations"), TG_COSIGN_SIGNATURE_ANNOTATION));
+		const char *payload_digest = json_string_value(json_object_get(layer, "digest"));
+		tg_registry_content payload;
+		tg_error why;
+		int lrc = sig == NULL || payload_digest == NULL
+		                  ? tg_error_set(&why, TG_EINVAL, "a layer without a signature")
+		                  : tg_registry_fetch_blob(base, c->ref->path, payload_digest,
+		                                           TG_COSIGN_PAYLOAD_MAX, opt, &payload, &why);
+		if (lrc == TG_OK) {
+			lrc = tg_cosign_verify(keys, (const unsigned char *)tg_buf_str(&payload.body),
+			                       payload.body.len, sig, c->digest, &which, &why);
+			tg_registry_content_free(&payload);
+		}
+		if (lrc == TG_OK) {
+			snprintf(v->digest, sizeof(v->digest), "%s", c->digest);
+			snprintf(v->signer, sizeof(v->signer), "%.63s",
+			         base_name(c->fc->root->public_keys[which]));
+			return TG_OK;
+		}
+		if (first)
+			rc = tg_error_set(err, lrc == TG_ETIMEOUT ? TG_ETIMEOUT : TG_EINVAL, "%s", why.msg);
+		first = false;
+	}
+	return rc;
+}
+
+static int cosign_call_fn(void *arg, tg_cache_value *v, tg_error *err)
+{
+	struct cosign_call *c = arg;
+	const tg_trust_root *root = c->fc->root;
+	char base[TG_REGISTRY_BASE_URL_MAX], tag[96];
+	tg_http_options opt;
+	tg_cosign_keys *keys = NULL;
+	int rc = tg_cosign_keys_load((const char *const *)root->public_keys, root->n_public_keys,
+	                             &keys, err);
+	if (rc == TG_OK)
+		rc = registry_access(c->fc->policy, c->ref, &c->fc->deadline, base, &opt, err);
+	if (rc != TG_OK) {
+		tg_cosign_keys_free(keys);
+		return rc == TG_ENOTFOUND ? TG_EINVAL : rc; /* only the registry may say "not signed" */
+	}
+	snprintf(tag, sizeof(tag), "sha256-%.64s%s", c->digest + 7, TG_COSIGN_SIG_TAG_SUFFIX);
+	tg_registry_content m;
+	tg_error why;
+	rc = tg_registry_fetch_manifest(base, c->ref->path, tag, &opt, &m, &why);
+	if (rc == TG_ENOTFOUND)
+		rc = tg_error_set(err, TG_ENOTFOUND, "%s has no cosign signature in %s (no tag %s)",
+		                  c->digest, c->gun, tag);
+	else if (rc != TG_OK)
+		rc = tg_error_set(err, rc, "%s", why.msg);
+	if (rc == TG_OK) {
+		json_t *root_json = json_loadb(tg_buf_str(&m.body), m.body.len, 0, NULL);
+		rc = check_cosign_layers(c, keys, base, &opt, json_object_get(root_json, "layers"), v,
+		                         err);
+		json_decref(root_json);
+		tg_registry_content_free(&m);
+	}
+	tg_cosign_keys_free(keys);
+	return rc;
+}
+
+/* A cosign signature by one of the root's keys for the digest ref names,
+ * or, by tag, the digest the registry serves for it. */
+static void check_cosign(struct fetch_ctx *fc, const char *gun, const tg_reference *ref,
+                         tg_sig_fact *f)
+{
+	char digest[TG_REGISTRY_DIGEST_SIZE];
+	tg_error err;
+	int rc = TG_OK;
+	if (ref->digest[0] != '\0')
+		snprintf(digest, sizeof(digest), "%.71s", ref->digest);
+	else if ((rc = registry_answer(fc, gun, ref, digest, &err)) != TG_OK) {
+		if (rc != TG_EWOULDBLOCK)
+			set_fact(f, TG_SIG_FAILED, "the registry's digest for tag \"%s\" could not be read: %s",
+			         ref->tag, err.msg);
+		return;
+	}
+	char key[TG_CACHE_KEY_MAX];
+	snprintf(key, sizeof(key), "%s\x1fsigstore\x1f%s\x1f" "digest\x1f%s", gun, fc->root_id, digest);
+	struct cosign_call call = {fc, ref, gun, digest};
+	tg_cache_value v;
+	rc = cached_answer(fc, key, TG_CACHE_VERDICT_TTL, cosign_call_fn, &call, &v, &err);
+	if (rc != TG_OK) {
+		if (rc != TG_EWOULDBLOCK)
+			set_lookup_error(f, rc, &err);
+		return;
+	}
+	snprintf(f->digest, sizeof(f->digest), "%s", v.digest);
+	snprintf(f->signer, sizeof(f->signer), "%s", v.signer);
+	set_fact(f, TG_SIG_VERIFIED, "%s is signed with cosign key %s", v.digest, v.signer);
+}
+
 static void set_deadline(struct fetch_ctx *fc)
 {
 	clock_gettime(CLOCK_MONOTONIC, &fc->deadline);
@@ -360,7 +499,9 @@ static int look_up_one(const tg_policy *policy, const tg_trust_root *root, const
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	set_deadline(&fc);
-	if (ref.digest[0] != '\0')
+	if (root->type == TG_TRUST_ROOT_SIGSTORE)
+		check_cosign(&fc, gun, &ref, f);
+	else if (ref.digest[0] != '\0')
 		check_by_digest(&fc, gun, &ref, f);
 	else
 		check_by_tag(&fc, gun, op, &ref, f);

@@ -57,7 +57,7 @@ static const struct invalid_case invalid_cases[] = {
 	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"tofu\": true}}}",
 	 "trust root \"n\" needs \"server\""},
 	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"cosign\", \"server\": \"https://x\"}}}",
-	 "trust root type must be \"notary\""},
+	 "trust root type must be \"notary\" or \"sigstore\""},
 	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"server\": \"https://x\", \"tofu\": true}}}",
 	 "needs \"type\": \"notary\""},
 	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": \"ftp://x\"}}}",
@@ -66,13 +66,23 @@ static const struct invalid_case invalid_cases[] = {
 	 "trusts no repository root: pin \"root_keys\" or \"root_ca\", or set \"tofu\": true"},
 	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": \"https://x\", "
 	 "\"root_keys\": [\"/nonexistent/root.pub\"]}}}",
-	 "test.json:1:92: a root key file \"/nonexistent/root.pub\" cannot be read"},
+	 "test.json:1:92: a key file \"/nonexistent/root.pub\" cannot be read"},
 	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": \"https://x\", "
 	 "\"root_ca\": \"relative.pem\"}}}", "\"root_ca\" must be an absolute file path"},
 	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": \"https://x\", "
 	 "\"tofu\": true, \"timeout_ms\": 5}}}", "\"timeout_ms\" must be a whole number from 100 to 60000"},
 	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": \"https://x\", "
 	 "\"tofu\": true, \"pin\": 1}}}", "unknown trust root key \"pin\""},
+	/* sigstore roots: keys, and nothing of Notary's */
+	{"{\"rules\": [], \"trust_roots\": {\"s\": {\"type\": \"sigstore\"}}}",
+	 "sigstore trust root \"s\" needs \"public_keys\""},
+	{"{\"rules\": [], \"trust_roots\": {\"s\": {\"type\": \"sigstore\", "
+	 "\"public_keys\": [\"/nonexistent/cosign.pub\"]}}}", "a key file \"/nonexistent/cosign.pub\" cannot be read"},
+	{"{\"rules\": [], \"trust_roots\": {\"s\": {\"type\": \"sigstore\", "
+	 "\"public_keys\": [\"/etc/passwd\"], \"server\": \"https://x\"}}}",
+	 "takes \"public_keys\" and \"timeout_ms\" only"},
+	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": \"https://x\", "
+	 "\"tofu\": true, \"public_keys\": [\"/etc/passwd\"]}}}", "\"public_keys\" belongs to sigstore"},
 	{"{\"rules\": [], \"registries\": {\"r.io\": {}}}", "registry \"r.io\" needs \"url\""},
 	{"{\"rules\": [], \"cache\": {\"tag_ttl\": 5}}", "unknown cache setting \"tag_ttl\""},
 	{"{\"rules\": [], \"cache\": {\"max_entries\": 5}}",
@@ -204,9 +214,9 @@ static void test_trust_roots_and_registries(void **state)
 		"{\"rules\": [{\"match\": \"*\", \"require\": \"signed\", \"trust_roots\": [\"a\", \"b\"]}],"
 		" \"trust_roots\": {"
 		"  \"a\": {\"type\": \"notary\", \"server\": \"https://notary.acme.io:4443/\", \"tofu\": true},"
-		"  \"b\": {\"type\": \"notary\", \"server\": \"http://127.0.0.1:4443\", \"root_keys\": [\"/etc/hostname\"],"
-		"         \"root_ca\": \"/etc/hostname\", \"timeout_ms\": 1500}},"
-		" \"registries\": {\"Registry.Acme.io\": {\"url\": \"https://registry.acme.io\", \"ca\": \"/etc/hostname\"}}}");
+		"  \"b\": {\"type\": \"notary\", \"server\": \"http://127.0.0.1:4443\", \"root_keys\": [\"/etc/passwd\"],"
+		"         \"root_ca\": \"/etc/passwd\", \"timeout_ms\": 1500}},"
+		" \"registries\": {\"Registry.Acme.io\": {\"url\": \"https://registry.acme.io\", \"ca\": \"/etc/passwd\"}}}");
 	const tg_trust_root *a = tg_policy_trust_root(p, "a");
 	assert_non_null(a);
 	assert_string_equal(a->server, "https://notary.acme.io:4443"); /* trailing '/' dropped */
@@ -216,8 +226,8 @@ static void test_trust_roots_and_registries(void **state)
 	const tg_trust_root *b = tg_policy_trust_root(p, "b");
 	assert_false(b->tofu);
 	assert_int_equal(b->n_root_keys, 1);
-	assert_string_equal(b->root_keys[0], "/etc/hostname");
-	assert_string_equal(b->root_ca, "/etc/hostname");
+	assert_string_equal(b->root_keys[0], "/etc/passwd");
+	assert_string_equal(b->root_ca, "/etc/passwd");
 	assert_int_equal(b->timeout_ms, 1500);
 	assert_null(tg_policy_trust_root(p, "c"));
 	const tg_registry *r = tg_policy_registry(p, "REGISTRY.acme.io");

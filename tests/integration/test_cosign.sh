@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Sigstore cosign signatures (key-based, cosign's classic "sha256-<hex>.sig"
+# layout) enforced by trustgate through a real dockerd and docker-registry.
+# The signatures are made here with openssl and pushed with curl exactly as
+# cosign lays them out: a simple-signing payload as a layer of the .sig
+# manifest, its signature in the layer annotation. A signed image pulls and
+# runs; unsigned, signed by another key, signed for another digest, or a
+# payload changed after signing: each is denied with its own message.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+
+tg_h_init
+tg_h_make_busybox_tar "$TG_WORK/bb.tar"
+tg_h_start_registry
+R=$TG_REGISTRY
+base="http://$R"
+w=$TG_WORK
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$w/cosign.key" 2>/dev/null
+openssl pkey -in "$w/cosign.key" -pubout -out "$w/cosign.pub"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$w/other.key" 2>/dev/null
+policy=$w/policy.json
+cat >"$policy" <<JSON
+{
+  "rules": [
+    {"match": "*", "require": "publisher"},
+    {"match": "$R/acme/*", "require": "signed", "trust_roots": ["acme-cosign"]}
+  ],
+  "trust_roots": {"acme-cosign": {"type": "sigstore", "public_keys": ["$w/cosign.pub"]}},
+  "operations": {"import": "allow"},
+  "cache": {"tag_ttl_seconds": 1, "verdict_ttl_seconds": 1, "negative_ttl_seconds": 1}
+}
+JSON
+tg_h_start_trustgate "$policy" --state-dir "$w/state"
+tg_h_start_dockerd
+denied="authorization denied by plugin $TG_PLUGIN_NAME"
+
+sha() { echo "sha256:$(sha256sum "$1" | cut -d' ' -f1)"; }
+digest_of() { # the digest the registry serves for REPO:TAG
+  curl -sSI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "$base/v2/$1/manifests/$2" | awk -F': ' 'tolower($1) == "docker-content-digest" {print $2}' |
+    tr -d '\r'
+}
+push_blob() { # push_blob REPO FILE
+  local loc sep
+  loc=$(curl -sS -X POST -D - -o /dev/null "$base/v2/$1/blobs/uploads/" |
+        awk -F': ' 'tolower($1) == "location" {print $2}' | tr -d '\r')
+  case $loc in http*) ;; *) loc="$base$loc" ;; esac
+  sep='?'; case $loc in *\?*) sep='&' ;; esac
+  curl -sSf -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$2" \
+    "$loc${sep}digest=$(sha "$2")" -o /dev/null
+}
+payload_for() { # payload_for REPO DIGEST: cosign's simple-signing payload
+  printf '{"critical":{"identity":{"docker-reference":"%s/%s"},"image":{"docker-manifest-digest":"%s"},"type":"cosign container image signature"},"optional":null}' \
+    "$R" "$1" "$2"
+}
+# sign REPO DIGEST PAYLOAD_FILE KEY [PUSHED_PAYLOAD_FILE]: the .sig manifest
+sign() {
+  local repo=$1 digest=$2 payload=$3 key=$4 pushed=${5:-$3} sig
+  sig=$(openssl dgst -sha256 -sign "$key" "$payload" | base64 -w0)
+  printf '{}' >"$w/config.json"
+  push_blob "$repo" "$w/config.json" && push_blob "$repo" "$pushed" || return 1
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":2},"layers":[{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","digest":"%s","size":%d,"annotations":{"dev.cosignproject.cosign/signature":"%s"}}]}' \
+    "$(sha "$w/config.json")" "$(sha "$pushed")" "$(stat -c %s "$pushed")" "$sig" >"$w/sig.json"
+  curl -sSf -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
+    --data-binary "@$w/sig.json" "$base/v2/$repo/manifests/sha256-${digest#sha256:}.sig" -o /dev/null
+}
+publish() { # publish NAME LABEL: a distinct image pushed as $R/acme/NAME:1
+  dk import --change "LABEL v=$2" "$w/bb.tar" "$R/acme/$1:1" >/dev/null &&
+    dk push "$R/acme/$1:1" >/dev/null && dk rmi "$R/acme/$1:1" >/dev/null
+}
+
+for name in signed unsigned otherkey otherdigest tampered; do
+  tg_h_expect_ok "publish acme/$name" publish "$name" "$name"
+done
+d_signed=$(digest_of acme/signed 1)
+payload_for acme/signed "$d_signed" >"$w/p-signed.json"
+tg_h_expect_ok "cosign-sign acme/signed with the trusted key" \
+  sign acme/signed "$d_signed" "$w/p-signed.json" "$w/cosign.key"
+d=$(digest_of acme/otherkey 1)
+payload_for acme/otherkey "$d" >"$w/p-otherkey.json"
+tg_h_expect_ok "sign acme/otherkey with another key" sign acme/otherkey "$d" "$w/p-otherkey.json" "$w/other.key"
+d=$(digest_of acme/otherdigest 1)
+payload_for acme/otherdigest "$d_signed" >"$w/p-otherdigest.json"
+tg_h_expect_ok "sign acme/otherdigest with a payload naming another digest" \
+  sign acme/otherdigest "$d" "$w/p-otherdigest.json" "$w/cosign.key"
+d_tampered=$(digest_of acme/tampered 1)
+payload_for acme/tampered "$d_tampered" >"$w/p-tampered.json"
+sed 's/"optional":null/"optional":{"x":1}/' "$w/p-tampered.json" >"$w/p-tampered-changed.json"
+tg_h_expect_ok "sign acme/tampered, then push a changed payload" \
+  sign acme/tampered "$d_tampered" "$w/p-tampered.json" "$w/cosign.key" "$w/p-tampered-changed.json"
+
+tg_h_expect_ok "pull of the cosign-signed image" dk pull "$R/acme/signed:1"
+tg_h_expect_output "it runs (create and start decided on its signed repo digest)" "cosign ok" \
+  dk run --rm --network none "$R/acme/signed:1" /bin/echo "cosign ok"
+tg_h_check "the audit log names the key that verified" \
+  grep -q "is signed with cosign key cosign.pub" "$w/trustgate.log"
+tg_h_expect_fail "an unsigned image is denied" \
+  "$denied: pull of image $R/acme/unsigned:1 is not allowed: sha256:" dk pull "$R/acme/unsigned:1"
+tg_h_expect_fail "and the message says there is no cosign signature and how to sign" \
+  "has no cosign signature in $R/acme/unsigned" dk pull "$R/acme/unsigned:1"
+tg_h_expect_fail "a signature by another key is denied" \
+  "the signature does not verify with the trust root's public key" dk pull "$R/acme/otherkey:1"
+tg_h_expect_fail "a signature whose payload names another digest is denied" \
+  "the signature is for $d_signed, not for" dk pull "$R/acme/otherdigest:1"
+tg_h_expect_fail "a payload changed after signing is denied" \
+  "the signature does not verify" dk pull "$R/acme/tampered:1"
+tg_h_expect_fail "an unsigned image imported under the signed name cannot run" \
+  "was not pulled from a registry" bash -c "
+    /usr/bin/docker -H unix://$TG_DOCKER_SOCK import '$w/bb.tar' $R/acme/signed:local >/dev/null &&
+    /usr/bin/docker -H unix://$TG_DOCKER_SOCK run --rm --network none $R/acme/signed:local /bin/true"
+tg_h_expect_output "trustgate check shows the cosign verdict" "signer role cosign.pub" \
+  "$TG_BIN" check --policy "$policy" --state-dir "$w/state" "$R/acme/signed:1"
+tg_h_expect_ok "dockerd still answers" dk version
+
+tg_h_summary
