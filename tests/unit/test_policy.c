@@ -208,6 +208,35 @@ static void test_example_files_are_valid(void **state)
 	}
 }
 
+/* The cosign example names a key under /etc/trustgate: checked with that
+ * path pointed at a real public key. */
+static void test_cosign_example_is_valid(void **state)
+{
+	const char *src = getenv("TG_SOURCE_DIR");
+	assert_non_null(src);
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/contrib/policy.cosign.json", src);
+	size_t len;
+	char *text = tg_test_read_file(path, &len);
+	const char *from = "/etc/trustgate/acme-cosign.pub", *to = "/etc/passwd";
+	char *at = strstr(text, from);
+	assert_non_null(at);
+	char *fixed = malloc(len + 1);
+	size_t head = (size_t)(at - text);
+	snprintf(fixed, len + 1, "%.*s%s%s", (int)head, text, to, at + strlen(from));
+	tg_policy *p = NULL;
+	tg_error err;
+	if (tg_policy_parse(fixed, strlen(fixed), "policy.cosign.json", &p, &err) != 0)
+		fail_msg("%s", err.msg);
+	const tg_trust_root *r = tg_policy_trust_root(p, "acme-cosign");
+	assert_non_null(r);
+	assert_int_equal(r->type, TG_TRUST_ROOT_SIGSTORE);
+	assert_int_equal(r->n_public_keys, 1);
+	tg_policy_free(p);
+	free(fixed);
+	free(text);
+}
+
 static void test_trust_roots_and_registries(void **state)
 {
 	tg_policy *p = parse_ok(
@@ -292,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_most_specific_wins),
 		cmocka_unit_test(test_verified_publishers),
 		cmocka_unit_test(test_example_files_are_valid),
+		cmocka_unit_test(test_cosign_example_is_valid),
 		cmocka_unit_test(test_trust_roots_and_registries),
 		cmocka_unit_test(test_credentials_file_mode),
 		cmocka_unit_test(test_missing_file),
