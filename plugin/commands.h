@@ -16,4 +16,7 @@ int tg_cmd_policy(int argc, char **argv);
 /* trustgate cache list|flush [IMAGE]: 0 done, 2 error. */
 int tg_cmd_cache(int argc, char **argv);
 
+/* trustgate sigstore verify-bundle ...: 0 verified, 1 not, 2 usage error. */
+int tg_cmd_sigstore(int argc, char **argv);
+
 #endif

@@ -28,6 +28,8 @@ static const char usage[] =
 	"        check a policy file without applying it (exit 0 valid, 1 invalid)\n"
 	"  cache list [--socket PATH] | cache flush [--socket PATH] [IMAGE]\n"
 	"        show or forget the trust answers a running trustgate keeps\n"
+	"  sigstore verify-bundle --bundle FILE --key PEM FILE_OR_DIGEST\n"
+	"        check a Sigstore bundle (DSSE, in-toto) with a public key (exit 0 verified)\n"
 	"\n"
 	"  --help     show this help\n"
 	"  --version  show the version\n"
@@ -58,6 +60,8 @@ int main(int argc, char **argv)
 		return tg_cmd_policy(argc - 1, argv + 1);
 	if (strcmp(cmd, "cache") == 0)
 		return tg_cmd_cache(argc - 1, argv + 1);
+	if (strcmp(cmd, "sigstore") == 0)
+		return tg_cmd_sigstore(argc - 1, argv + 1);
 	fprintf(stderr, "trustgate: unknown command \"%s\"\n\n%s", cmd, usage);
 	return 2;
 }

@@ -78,6 +78,19 @@ static bool signature_checks(EVP_PKEY *key, const unsigned char *msg, size_t len
 	return ok;
 }
 
+bool tg_cosign_keys_verify(const tg_cosign_keys *keys, const unsigned char *msg, size_t len,
+                           const unsigned char *sig, size_t sig_len, size_t *key_index)
+{
+	for (size_t i = 0; i < keys->n; i++) {
+		if (signature_checks(keys->keys[i], msg, len, sig, sig_len)) {
+			if (key_index != NULL)
+				*key_index = i;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* The signed payload says it signs image_digest. */
 static int check_payload(const unsigned char *payload, size_t len, const char *image_digest,
                          tg_error *err)
@@ -115,11 +128,9 @@ int tg_cosign_verify(const tg_cosign_keys *keys, const unsigned char *payload, s
 	                               TG_OK)
 		return tg_error_set(err, TG_EINVAL, "the signature annotation is missing or not base64");
 	size_t which = keys->n;
-	for (size_t i = 0; i < keys->n && which == keys->n; i++)
-		if (signature_checks(keys->keys[i], payload, payload_len, sig, sig_len))
-			which = i;
+	bool verified = tg_cosign_keys_verify(keys, payload, payload_len, sig, sig_len, &which);
 	free(sig);
-	if (which == keys->n)
+	if (!verified)
 		return tg_error_set(err, TG_EINVAL, "the signature does not verify with the trust "
 		                    "root's public key%s", keys->n > 1 ? "s" : "");
 	int rc = check_payload(payload, payload_len, image_digest, err);

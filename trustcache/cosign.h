@@ -22,6 +22,7 @@
 #ifndef TG_COSIGN_H
 #define TG_COSIGN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/tg_error.h"
@@ -42,6 +43,11 @@ int tg_cosign_keys_load(const char *const *files, size_t n, tg_cosign_keys **out
                         tg_error *err);
 
 void tg_cosign_keys_free(tg_cosign_keys *keys);
+
+/* Whether sig (raw bytes) is one of keys' signatures over msg (SHA-256;
+ * Ed25519 as is); *key_index (may be NULL) receives which. */
+bool tg_cosign_keys_verify(const tg_cosign_keys *keys, const unsigned char *msg, size_t len,
+                           const unsigned char *sig, size_t sig_len, size_t *key_index);
 
 /* Check one signature: payload (the exact layer bytes) signed as sig_b64
  * by one of keys, for the image image_digest. On TG_OK *key_index (may be
