@@ -13,6 +13,7 @@
 #include "plugin/lookup_cache.h"
 #include "trustcache/cosign.h"
 #include "trustcache/registry_content.h"
+#include "trustcache/sigstore_bundle.h"
 #include "trustcache/http.h"
 #include "trustcache/notary.h"
 #include "trustcache/registry.h"
@@ -395,6 +396,79 @@ static int check_cosign_layers(struct cosign_call *c, const tg_cosign_keys *keys
 	return rc;
 }
 
+/* The Sigstore bundle layer of referrer manifest d, checked with keys. */
+static int check_bundle_referrer(struct cosign_call *c, const tg_cosign_keys *keys,
+                                 const char *base, const tg_http_options *opt,
+                                 const tg_registry_descriptor *d, tg_cache_value *v,
+                                 tg_error *err)
+{
+	tg_registry_content m, blob;
+	tg_error why;
+	int rc = tg_registry_fetch_manifest(base, c->ref->path, d->digest, opt, &m, &why);
+	if (rc != TG_OK)
+		return tg_error_set(err, rc, "%s", why.msg);
+	json_t *root = json_loadb(tg_buf_str(&m.body), m.body.len, 0, NULL);
+	size_t i, which;
+	json_t *layer;
+	rc = tg_error_set(err, TG_EINVAL, "a Sigstore bundle artifact without a bundle layer");
+	json_array_foreach(json_object_get(root, "layers"), i, layer) {
+		const char *type = json_string_value(json_object_get(layer, "mediaType"));
+		const char *digest = json_string_value(json_object_get(layer, "digest"));
+		if (i >= 4 || type == NULL || digest == NULL ||
+		    strncmp(type, TG_SIGSTORE_BUNDLE_TYPE_PREFIX, strlen(TG_SIGSTORE_BUNDLE_TYPE_PREFIX)))
+			continue;
+		rc = tg_registry_fetch_blob(base, c->ref->path, digest, TG_SIGSTORE_BUNDLE_MAX, opt,
+		                            &blob, err);
+		if (rc != TG_OK)
+			break;
+		rc = tg_sigstore_bundle_verify(tg_buf_str(&blob.body), blob.body.len, keys, c->digest,
+		                               &which, err);
+		tg_registry_content_free(&blob);
+		if (rc == TG_OK) {
+			snprintf(v->digest, sizeof(v->digest), "%s", c->digest);
+			snprintf(v->signer, sizeof(v->signer), "%.63s",
+			         base_name(c->fc->root->public_keys[which]));
+			snprintf(v->detail, sizeof(v->detail), "bundle");
+			break;
+		}
+	}
+	json_decref(root);
+	tg_registry_content_free(&m);
+	return rc;
+}
+
+/* cosign 3: Sigstore bundles that refer to the image (referrers API or its
+ * fallback tag). TG_ENOTFOUND when there are none. */
+static int check_bundles(struct cosign_call *c, const tg_cosign_keys *keys, const char *base,
+                         const tg_http_options *opt, tg_cache_value *v, tg_error *err)
+{
+	tg_registry_referrers *refs = malloc(sizeof(*refs));
+	if (refs == NULL)
+		return tg_error_set(err, TG_ENOMEM, "out of memory");
+	tg_error why;
+	int rc = tg_registry_list_referrers(base, c->ref->path, c->digest, opt, refs, &why);
+	bool seen = false;
+	if (rc != TG_OK)
+		tg_error_set(err, rc, "%s", why.msg);
+	for (size_t i = 0; rc == TG_OK && i < refs->n; i++) {
+		if (strncmp(refs->items[i].artifact_type, TG_SIGSTORE_BUNDLE_TYPE_PREFIX,
+		            strlen(TG_SIGSTORE_BUNDLE_TYPE_PREFIX)) != 0)
+			continue;
+		int brc = check_bundle_referrer(c, keys, base, opt, &refs->items[i], v, &why);
+		if (brc == TG_OK) {
+			free(refs);
+			return TG_OK;
+		}
+		if (!seen) /* the first bundle's reason explains the deny */
+			tg_error_set(err, brc == TG_ETIMEOUT ? TG_ETIMEOUT : TG_EINVAL, "%s", why.msg);
+		seen = true;
+	}
+	free(refs);
+	if (rc == TG_OK && !seen)
+		rc = TG_ENOTFOUND;
+	return rc == TG_OK ? err->code : rc;
+}
+
 static int cosign_call_fn(void *arg, tg_cache_value *v, tg_error *err)
 {
 	struct cosign_call *c = arg;
@@ -414,10 +488,15 @@ static int cosign_call_fn(void *arg, tg_cache_value *v, tg_error *err)
 	tg_registry_content m;
 	tg_error why;
 	rc = tg_registry_fetch_manifest(base, c->ref->path, tag, &opt, &m, &why);
-	if (rc == TG_ENOTFOUND)
-		rc = tg_error_set(err, TG_ENOTFOUND, "%s has no cosign signature in %s (no tag %s)",
-		                  c->digest, c->gun, tag);
-	else if (rc != TG_OK)
+	if (rc == TG_ENOTFOUND) { /* no classic signature: bundles (cosign 3)? */
+		rc = check_bundles(c, keys, base, &opt, v, err);
+		if (rc == TG_ENOTFOUND)
+			tg_error_set(err, TG_ENOTFOUND, "%s has no cosign signature in %s (no tag %s, no "
+			             "Sigstore bundle referring to it)", c->digest, c->gun, tag);
+		tg_cosign_keys_free(keys);
+		return rc;
+	}
+	if (rc != TG_OK)
 		rc = tg_error_set(err, rc, "%s", why.msg);
 	if (rc == TG_OK) {
 		json_t *root_json = json_loadb(tg_buf_str(&m.body), m.body.len, 0, NULL);

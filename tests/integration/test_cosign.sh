@@ -70,7 +70,35 @@ publish() { # publish NAME LABEL: a distinct image pushed as $R/acme/NAME:1
     dk push "$R/acme/$1:1" >/dev/null && dk rmi "$R/acme/$1:1" >/dev/null
 }
 
-for name in signed unsigned otherkey otherdigest tampered; do
+# attach_bundle REPO DIGEST SUBJECT_HEX: cosign 3's layout - a Sigstore
+# bundle (DSSE, in-toto statement naming SUBJECT_HEX, signed with the
+# trusted key over the DSSE encoding) as the layer of an artifact manifest
+# whose subject is the image, listed in the fallback index sha256-<hex>
+# (Debian's docker-registry has no referrers API).
+attach_bundle() {
+  local repo=$1 digest=$2 hex=$3 ptype=application/vnd.in-toto+json st sig
+  st=$(printf '{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"%s","digest":{"sha256":"%s"}}],"predicateType":"https://sigstore.dev/cosign/sign/v1","predicate":{}}' "$repo" "$hex")
+  printf '%s' "$st" >"$w/st.json"
+  printf 'DSSEv1 %d %s %d %s' "${#ptype}" "$ptype" "${#st}" "$st" >"$w/pae.bin"
+  sig=$(openssl dgst -sha256 -sign "$w/cosign.key" "$w/pae.bin" | base64 -w0)
+  printf '{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{"publicKey":{"hint":"acme"}},"dsseEnvelope":{"payload":"%s","payloadType":"%s","signatures":[{"sig":"%s"}]}}' \
+    "$(base64 -w0 "$w/st.json")" "$ptype" "$sig" >"$w/bundle.json"
+  printf '{}' >"$w/empty.json"
+  push_blob "$repo" "$w/empty.json" && push_blob "$repo" "$w/bundle.json" || return 1
+  local image_size
+  image_size=$(curl -sS -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "$base/v2/$repo/manifests/$digest" | wc -c)
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"%s","size":2},"layers":[{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","digest":"%s","size":%d}],"subject":{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"%s","size":%d}}' \
+    "$(sha "$w/empty.json")" "$(sha "$w/bundle.json")" "$(stat -c %s "$w/bundle.json")" "$digest" "$image_size" >"$w/art.json"
+  curl -sSf -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
+    --data-binary "@$w/art.json" "$base/v2/$repo/manifests/$(sha "$w/art.json")" -o /dev/null || return 1
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json"}]}' \
+    "$(sha "$w/art.json")" "$(stat -c %s "$w/art.json")" >"$w/index.json"
+  curl -sSf -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' \
+    --data-binary "@$w/index.json" "$base/v2/$repo/manifests/sha256-${digest#sha256:}" -o /dev/null
+}
+
+for name in signed unsigned otherkey otherdigest tampered bundled bundledother; do
   tg_h_expect_ok "publish acme/$name" publish "$name" "$name"
 done
 d_signed=$(digest_of acme/signed 1)
@@ -90,6 +118,13 @@ sed 's/"optional":null/"optional":{"x":1}/' "$w/p-tampered.json" >"$w/p-tampered
 tg_h_expect_ok "sign acme/tampered, then push a changed payload" \
   sign acme/tampered "$d_tampered" "$w/p-tampered.json" "$w/cosign.key" "$w/p-tampered-changed.json"
 
+d_bundled=$(digest_of acme/bundled 1)
+tg_h_expect_ok "attach a Sigstore bundle to acme/bundled (cosign 3 layout)" \
+  attach_bundle acme/bundled "$d_bundled" "${d_bundled#sha256:}"
+d=$(digest_of acme/bundledother 1)
+tg_h_expect_ok "attach to acme/bundledother a bundle whose statement names another digest" \
+  attach_bundle acme/bundledother "$d" "${d_signed#sha256:}"
+
 tg_h_expect_ok "pull of the cosign-signed image" dk pull "$R/acme/signed:1"
 tg_h_expect_output "it runs (create and start decided on its signed repo digest)" "cosign ok" \
   dk run --rm --network none "$R/acme/signed:1" /bin/echo "cosign ok"
@@ -105,6 +140,11 @@ tg_h_expect_fail "a signature whose payload names another digest is denied" \
   "the signature is for $d_signed, not for" dk pull "$R/acme/otherdigest:1"
 tg_h_expect_fail "a payload changed after signing is denied" \
   "the signature does not verify" dk pull "$R/acme/tampered:1"
+tg_h_expect_ok "pull of the image signed with a Sigstore bundle (found through its referrers)" \
+  dk pull "$R/acme/bundled:1"
+tg_h_expect_output "it runs" "bundle ok" dk run --rm --network none "$R/acme/bundled:1" /bin/echo "bundle ok"
+tg_h_expect_fail "a bundle whose statement names another digest is denied" \
+  "the signed statement does not name $d" dk pull "$R/acme/bundledother:1"
 tg_h_expect_fail "an unsigned image imported under the signed name cannot run" \
   "was not pulled from a registry" bash -c "
     /usr/bin/docker -H unix://$TG_DOCKER_SOCK import '$w/bb.tar' $R/acme/signed:local >/dev/null &&
