@@ -105,17 +105,35 @@ static void decide_signed(const tg_policy *p, const tg_operation *op, const tg_t
 		    tg_op_kind_name(op->kind), d->normalized, r->match, r->trust_roots[0]);
 		return;
 	}
+	/* "any": the first root that verified allows; "all": every root must,
+	 * and the first that did not explains the deny. */
+	size_t explain = 0, verified = 0;
+	bool explained = false;
 	for (size_t i = 0; i < r->n_trust_roots; i++) {
 		const tg_sig_fact *f = fact_for(facts, r->trust_roots[i]);
 		if (f != NULL && f->status == TG_SIG_VERIFIED) {
-			tgd_allow(d);
-			tgd_say(d, "%s is signed: %s (trust root \"%s\", rule \"%s\")", d->normalized, f->detail,
-			    f->root, r->match);
-			return;
+			verified++;
+			if (!r->all_roots) {
+				tgd_allow(d);
+				tgd_say(d, "%s is signed: %s (trust root \"%s\", rule \"%s\")", d->normalized,
+				        f->detail, f->root, r->match);
+				return;
+			}
+		} else if (!explained) {
+			explain = i;
+			explained = true;
 		}
 	}
-	const tg_sig_fact *f = fact_for(facts, r->trust_roots[0]);
-	const tg_trust_root *root = tg_policy_trust_root(p, r->trust_roots[0]);
+	if (r->all_roots && verified == r->n_trust_roots) {
+		const tg_sig_fact *f = fact_for(facts, r->trust_roots[0]);
+		tgd_allow(d);
+		tgd_say(d, "%s is signed by all %zu trust roots of rule \"%s\" (%s: %s%s)", d->normalized,
+		        r->n_trust_roots, r->match, f->root, f->detail,
+		        r->n_trust_roots > 1 ? "; and the others" : "");
+		return;
+	}
+	const tg_sig_fact *f = fact_for(facts, r->trust_roots[explain]);
+	const tg_trust_root *root = tg_policy_trust_root(p, r->trust_roots[explain]);
 	tgd_deny(d);
 	if (f != NULL && f->status == TG_SIG_NOT_SIGNED && root != NULL &&
 	    root->type == TG_TRUST_ROOT_SIGSTORE)
@@ -136,7 +154,7 @@ static void decide_signed(const tg_policy *p, const tg_operation *op, const tg_t
 		tgd_say(d, "%s of image %s is not allowed: its signature could not be verified: %s (trust root "
 		       "\"%s\", rule \"%s\")",
 		    tg_op_kind_name(op->kind), d->normalized, f ? f->detail : "no lookup result",
-		    r->trust_roots[0], r->match);
+		    r->trust_roots[explain], r->match);
 }
 
 static void decide_rule(const tg_policy *p, const tg_operation *op, const char *match_name,

@@ -190,8 +190,8 @@ static int parse_local_images(struct ctx *c, const char *s, enum tg_local_images
 
 static int check_rule_keys(struct ctx *c, json_t *rule)
 {
-	static const char *const known[] = {"match", "require", "trust_roots", "reason",
-	                                    "local_images", "comment"};
+	static const char *const known[] = {"match", "require", "trust_roots", "trust_roots_required",
+	                                    "reason", "local_images", "comment"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(rule, key, v) {
@@ -201,7 +201,7 @@ static int check_rule_keys(struct ctx *c, json_t *rule)
 		tg_pv_push_key(c, key);
 		if (!ok)
 			return tg_pv_fail(c, "unknown rule key \"%s\" (known: match, require, trust_roots, "
-			                  "reason, local_images, comment)", key);
+			                  "trust_roots_required, reason, local_images, comment)", key);
 		if (strcmp(key, "trust_roots") != 0 && !json_is_string(v))
 			return tg_pv_fail(c, "rule key \"%s\" must be a string", key);
 		tg_pv_pop(c);
@@ -245,6 +245,16 @@ static int load_rule(struct ctx *c, json_t *obj, size_t number, tg_rule *rule)
 		tg_pv_pop(c);
 		if (rc != TG_OK)
 			return rc;
+	}
+	const char *required = json_string_value(json_object_get(obj, "trust_roots_required"));
+	if (required != NULL) {
+		tg_pv_push_key(c, "trust_roots_required");
+		if (strcmp(required, "all") != 0 && strcmp(required, "any") != 0)
+			return tg_pv_fail(c, "\"trust_roots_required\" must be \"any\" or \"all\"");
+		if (roots == NULL)
+			return tg_pv_fail(c, "\"trust_roots_required\" goes with \"trust_roots\"");
+		rule->all_roots = strcmp(required, "all") == 0;
+		tg_pv_pop(c);
 	}
 	json_t *local = json_object_get(obj, "local_images");
 	if (local != NULL) {

@@ -72,6 +72,7 @@ typedef struct tg_rule {
 	size_t n_trust_roots;
 	char *reason;              /* admin's text for deny messages, or NULL */
 	enum tg_local_images local_images; /* images made on this host, named under this rule */
+	bool all_roots;            /* "trust_roots_required": "all" (default "any") */
 } tg_rule;
 
 /* A named source of signatures that "signed" rules refer to. */

@@ -275,6 +275,53 @@ static void test_build_targets(void **state)
 	tg_policy_free(policy);
 }
 
+/* "trust_roots_required": "any" is satisfied by one root's signature,
+ * "all" by every root's; the first root missing explains the deny. */
+static void test_signed_any_all(void **state)
+{
+	static const char text[] =
+		"{\"rules\": [{\"match\": \"any.io/*\", \"require\": \"signed\", \"trust_roots\": [\"a\", \"b\"]},"
+		" {\"match\": \"all.io/*\", \"require\": \"signed\", \"trust_roots\": [\"a\", \"b\"],"
+		"  \"trust_roots_required\": \"all\"}],"
+		" \"trust_roots\": {\"a\": {\"type\": \"notary\", \"server\": \"https://a\", \"tofu\": true},"
+		"  \"b\": {\"type\": \"notary\", \"server\": \"https://b\", \"tofu\": true}}}";
+	tg_policy *policy = NULL;
+	tg_error err;
+	assert_int_equal(tg_policy_parse(text, strlen(text), "s.json", &policy, &err), 0);
+	tg_trust_facts facts;
+	memset(&facts, 0, sizeof(facts));
+	facts.n = 2;
+	facts.sig[0].root = "a";
+	facts.sig[0].status = TG_SIG_NOT_SIGNED;
+	snprintf(facts.sig[0].detail, sizeof(facts.sig[0].detail), "a has no signature");
+	facts.sig[1].root = "b";
+	facts.sig[1].status = TG_SIG_VERIFIED;
+	snprintf(facts.sig[1].detail, sizeof(facts.sig[1].detail), "b signed it");
+	tg_operation op;
+	memset(&op, 0, sizeof(op));
+	op.kind = TG_OP_PULL;
+	op.has_ref = true;
+	tg_decision d;
+	tg_decide_env env = {"trustgate"};
+	assert_int_equal(tg_reference_parse("any.io/x:1", &op.ref, &err), 0);
+	tg_authz_decide(policy, &env, &op, NULL, &facts, &d);
+	assert_int_equal(d.verdict, TG_VERDICT_ALLOW);
+	assert_contains(d.message, "b signed it");
+	assert_int_equal(tg_reference_parse("all.io/x:1", &op.ref, &err), 0);
+	tg_authz_decide(policy, &env, &op, NULL, &facts, &d);
+	assert_int_equal(d.verdict, TG_VERDICT_DENY);
+	assert_contains(d.message, "a has no signature (trust root \"a\")");
+	facts.sig[0].status = TG_SIG_VERIFIED;
+	tg_authz_decide(policy, &env, &op, NULL, &facts, &d);
+	assert_int_equal(d.verdict, TG_VERDICT_ALLOW);
+	assert_contains(d.message, "is signed by all 2 trust roots");
+	tg_policy_free(policy);
+	const char bad[] = "{\"rules\": [{\"match\": \"*\", \"require\": \"allow\", "
+	                   "\"trust_roots_required\": \"all\"}]}";
+	assert_int_equal(tg_policy_parse(bad, strlen(bad), "s.json", &policy, &err), TG_EINVAL);
+	assert_contains(err.msg, "goes with \"trust_roots\"");
+}
+
 static void test_audit_mode_allows_and_marks(void **state)
 {
 	static const char audit_policy[] = "{\"mode\": \"audit\", \"rules\": [{\"match\": \"*\", "
@@ -345,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_audit_mode_allows_and_marks),
 		cmocka_unit_test(test_build_targets),
+		cmocka_unit_test(test_signed_any_all),
 		cmocka_unit_test(test_envelope_errors),
 		cmocka_unit_test(test_body_base64_padding),
 	};
