@@ -94,6 +94,8 @@ typedef struct tg_trust_root {
 	                        service, readable by root only; NULL: anonymous */
 	char **public_keys;  /* sigstore: PEM public keys a cosign signature must verify with */
 	size_t n_public_keys;
+	char *rekor_public_key; /* sigstore: PEM key of the Rekor log whose signed entry a
+	                           signature must have, or NULL (no log entry required) */
 } tg_trust_root;
 
 /* How to reach a registry (for the digest it serves for a tag). */

@@ -20,7 +20,7 @@
 
 static const char *const trust_root_keys[] = {"type", "server", "server_ca", "root_keys",
                                               "root_ca", "tofu", "timeout_ms", "credentials",
-                                              "public_keys", "comment"};
+                                              "public_keys", "rekor_public_key", "comment"};
 
 static bool known_key(const char *key, const char *const *keys, size_t n)
 {
@@ -91,6 +91,8 @@ static int load_trust_root_field(struct ctx *c, const char *key, json_t *v, tg_t
 			                     "is not supported yet)");
 		return TG_OK;
 	}
+	if (strcmp(key, "rekor_public_key") == 0)
+		return readable_file(c, v, "\"rekor_public_key\"", &r->rekor_public_key);
 	if (strcmp(key, "public_keys") == 0)
 		return key_files(c, v, "\"public_keys\"", &r->public_keys, &r->n_public_keys);
 	if (strcmp(key, "server") == 0)
@@ -148,7 +150,7 @@ static int load_trust_root(struct ctx *c, const char *name, json_t *obj, tg_trus
 		if (!known_key(key, trust_root_keys, sizeof(trust_root_keys) / sizeof(trust_root_keys[0])))
 			return tg_pv_fail(c, "unknown trust root key \"%s\" (known: type, server, server_ca, "
 			                     "root_keys, root_ca, tofu, timeout_ms, credentials, public_keys, "
-			                     "comment)", key);
+			                     "rekor_public_key, comment)", key);
 		int rc = load_trust_root_field(c, key, v, r);
 		if (rc != TG_OK)
 			return rc;
@@ -158,9 +160,9 @@ static int load_trust_root(struct ctx *c, const char *name, json_t *obj, tg_trus
 		return tg_pv_fail(c, "trust root \"%s\" needs \"type\": \"notary\" or \"sigstore\"", name);
 	if (r->type == TG_TRUST_ROOT_SIGSTORE)
 		return check_sigstore_root(c, name, r);
-	if (r->n_public_keys > 0)
-		return tg_pv_fail(c, "\"public_keys\" belongs to sigstore trust roots; a notary root pins "
-		                     "\"root_keys\"");
+	if (r->n_public_keys > 0 || r->rekor_public_key != NULL)
+		return tg_pv_fail(c, "\"public_keys\" and \"rekor_public_key\" belong to sigstore trust "
+		                     "roots; a notary root pins \"root_keys\"");
 	if (r->server == NULL)
 		return tg_pv_fail(c, "trust root \"%s\" needs \"server\", the Notary server's URL", name);
 	if (r->n_root_keys == 0 && r->root_ca == NULL && !r->tofu)
@@ -270,6 +272,7 @@ void tg_pv_free_trust(tg_policy *p)
 		free(r->server_ca);
 		free(r->root_ca);
 		free(r->credentials);
+		free(r->rekor_public_key);
 		tg_pv_free_strings(r->root_keys, r->n_root_keys);
 		tg_pv_free_strings(r->public_keys, r->n_public_keys);
 	}

@@ -146,7 +146,8 @@ static void fingerprint_root(const tg_trust_root *r, char *out, size_t n)
 {
 	unsigned long long h = 1469598103934665603ULL;
 	const char *parts[] = {r->type == TG_TRUST_ROOT_SIGSTORE ? "sigstore" : "notary", r->server,
-	                       r->server_ca, r->root_ca, r->tofu ? "tofu" : "pinned"};
+	                       r->server_ca, r->root_ca, r->tofu ? "tofu" : "pinned",
+	                       r->rekor_public_key};
 	const size_t n_parts = sizeof(parts) / sizeof(parts[0]);
 	for (size_t i = 0; i < n_parts + r->n_root_keys + r->n_public_keys; i++) {
 		const char *p = i < n_parts                    ? parts[i]
@@ -355,6 +356,25 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/* With a "rekor_public_key", the signature's transparency-log entry. */
+static int check_tlog(const tg_trust_root *root, json_t *layer,
+                      const tg_registry_content *payload, const char *sig, tg_error *err)
+{
+	if (root->rekor_public_key == NULL)
+		return TG_OK;
+	tg_cosign_keys *rekor = NULL;
+	const char *files[] = {root->rekor_public_key};
+	int rc = tg_cosign_keys_load(files, 1, &rekor, err);
+	if (rc == TG_OK)
+		rc = tg_cosign_verify_tlog(
+			rekor,
+			json_string_value(json_object_get(json_object_get(layer, "annotations"),
+			                                  TG_COSIGN_BUNDLE_ANNOTATION)),
+			(const unsigned char *)tg_buf_str(&payload->body), payload->body.len, sig, err);
+	tg_cosign_keys_free(rekor);
+	return rc == TG_OK ? TG_OK : TG_EINVAL;
+}
+
 /* Check the layers of a cosign signature manifest: the first whose payload
  * verifies with one of keys fills *v. Else TG_EINVAL with the first
  * reason. */
@@ -381,6 +401,8 @@ static int check_cosign_layers(struct cosign_call *c, const tg_cosign_keys *keys
 		if (lrc == TG_OK) {
 			lrc = tg_cosign_verify(keys, (const unsigned char *)tg_buf_str(&payload.body),
 			                       payload.body.len, sig, c->digest, &which, &why);
+			if (lrc == TG_OK)
+				lrc = check_tlog(c->fc->root, layer, &payload, sig, &why);
 			tg_registry_content_free(&payload);
 		}
 		if (lrc == TG_OK) {
@@ -442,6 +464,10 @@ static int check_bundle_referrer(struct cosign_call *c, const tg_cosign_keys *ke
 static int check_bundles(struct cosign_call *c, const tg_cosign_keys *keys, const char *base,
                          const tg_http_options *opt, tg_cache_value *v, tg_error *err)
 {
+	if (c->fc->root->rekor_public_key != NULL)
+		return tg_error_set(err, TG_EINVAL, "only a classic cosign signature can show the "
+		                    "transparency-log entry this trust root requires (entries in Sigstore "
+		                    "bundles are not checked yet)");
 	tg_registry_referrers *refs = malloc(sizeof(*refs));
 	if (refs == NULL)
 		return tg_error_set(err, TG_ENOMEM, "out of memory");

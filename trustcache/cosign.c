@@ -138,3 +138,74 @@ int tg_cosign_verify(const tg_cosign_keys *keys, const unsigned char *payload, s
 		*key_index = which;
 	return rc;
 }
+
+/* The entry's body says it logged sig_b64 over payload. */
+static int check_rekord_body(const char *body_b64, const unsigned char *payload, size_t len,
+                             const char *sig_b64, tg_error *err)
+{
+	unsigned char *body = NULL, md[EVP_MAX_MD_SIZE];
+	size_t body_len = 0;
+	unsigned int mdlen = 0;
+	char hex[65];
+	tg_error sub;
+	if (tg_b64_decode(body_b64, strlen(body_b64), 256 * 1024, &body, &body_len, &sub) != TG_OK)
+		return tg_error_set(err, TG_EINVAL, "the transparency-log entry's body is not base64");
+	json_t *e = json_loadb((const char *)body, body_len, JSON_REJECT_DUPLICATES, NULL);
+	free(body);
+	json_t *spec = json_object_get(e, "spec");
+	const char *kind = json_string_value(json_object_get(e, "kind"));
+	const char *value = json_string_value(
+		json_object_get(json_object_get(json_object_get(spec, "data"), "hash"), "value"));
+	const char *logged = json_string_value(
+		json_object_get(json_object_get(spec, "signature"), "content"));
+	EVP_Digest(payload, len, md, &mdlen, EVP_sha256(), NULL);
+	for (unsigned int i = 0; i < 32 && mdlen == 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	int rc = TG_OK;
+	if (kind == NULL || strcmp(kind, "hashedrekord") != 0)
+		rc = tg_error_set(err, TG_EINVAL, "the transparency-log entry is not a hashedrekord");
+	else if (value == NULL || mdlen != 32 || strcmp(value, hex) != 0)
+		rc = tg_error_set(err, TG_EINVAL, "the transparency-log entry is for another payload");
+	else if (logged == NULL || strcmp(logged, sig_b64) != 0)
+		rc = tg_error_set(err, TG_EINVAL, "the transparency-log entry records another signature");
+	json_decref(e);
+	return rc;
+}
+
+int tg_cosign_verify_tlog(const tg_cosign_keys *rekor_keys, const char *entry_json,
+                          const unsigned char *payload, size_t payload_len, const char *sig_b64,
+                          tg_error *err)
+{
+	if (entry_json == NULL)
+		return tg_error_set(err, TG_EINVAL, "the signature has no transparency-log entry, which "
+		                    "this trust root requires");
+	json_t *root = json_loads(entry_json, JSON_REJECT_DUPLICATES, NULL);
+	json_t *p = json_object_get(root, "Payload");
+	const char *set_b64 = json_string_value(json_object_get(root, "SignedEntryTimestamp"));
+	const char *body = json_string_value(json_object_get(p, "body"));
+	const char *log_id = json_string_value(json_object_get(p, "logID"));
+	json_t *time = json_object_get(p, "integratedTime"), *index = json_object_get(p, "logIndex");
+	char canonical[8192];
+	unsigned char *set = NULL;
+	size_t set_len = 0;
+	tg_error sub;
+	int rc = TG_OK;
+	/* Its fields are base64, hex and integers: nothing JSON would escape. */
+	if (set_b64 == NULL || body == NULL || log_id == NULL || !json_is_integer(time) ||
+	    !json_is_integer(index) || strpbrk(body, "\"\\") || strpbrk(log_id, "\"\\") ||
+	    snprintf(canonical, sizeof(canonical),
+	             "{\"body\":\"%s\",\"integratedTime\":%lld,\"logID\":\"%s\",\"logIndex\":%lld}", body,
+	             (long long)json_integer_value(time), log_id,
+	             (long long)json_integer_value(index)) >= (int)sizeof(canonical) ||
+	    tg_b64_decode(set_b64, strlen(set_b64), 4096, &set, &set_len, &sub) != TG_OK)
+		rc = tg_error_set(err, TG_EINVAL, "the transparency-log entry is malformed");
+	else if (!tg_cosign_keys_verify(rekor_keys, (const unsigned char *)canonical,
+	                                strlen(canonical), set, set_len, NULL))
+		rc = tg_error_set(err, TG_EINVAL, "the transparency-log entry's signed timestamp does "
+		                  "not verify with the configured Rekor key");
+	else
+		rc = check_rekord_body(body, payload, payload_len, sig_b64, err);
+	free(set);
+	json_decref(root);
+	return rc;
+}

@@ -32,6 +32,9 @@
 #define TG_COSIGN_SIMPLESIGNING_TYPE "application/vnd.dev.cosign.simplesigning.v1+json"
 #define TG_COSIGN_PAYLOAD_MAX (64u * 1024)
 #define TG_COSIGN_KEYS_MAX 16
+/* The Rekor entry of a classic signature: {"SignedEntryTimestamp": B64,
+ * "Payload": {"body": B64, "integratedTime": N, "logIndex": N, "logID": HEX}} */
+#define TG_COSIGN_BUNDLE_ANNOTATION "dev.sigstore.cosign/bundle"
 
 typedef struct tg_cosign_keys tg_cosign_keys;
 
@@ -58,5 +61,16 @@ bool tg_cosign_keys_verify(const tg_cosign_keys *keys, const unsigned char *msg,
 int tg_cosign_verify(const tg_cosign_keys *keys, const unsigned char *payload, size_t payload_len,
                      const char *sig_b64, const char *image_digest, size_t *key_index,
                      tg_error *err);
+
+/* Check a classic signature's transparency-log entry (the layer annotation
+ * TG_COSIGN_BUNDLE_ANNOTATION, as JSON text) offline: its signed entry
+ * timestamp must verify with one of rekor_keys over the canonical JSON
+ * {"body","integratedTime","logID","logIndex"}, and the entry (a
+ * hashedrekord) must record this signature (sig_b64) over this payload
+ * (its sha256). Errors: TG_EINVAL with the reason (no entry, bad SET,
+ * another signature or payload, not a hashedrekord), TG_ENOMEM. */
+int tg_cosign_verify_tlog(const tg_cosign_keys *rekor_keys, const char *entry_json,
+                          const unsigned char *payload, size_t payload_len, const char *sig_b64,
+                          tg_error *err);
 
 #endif

@@ -151,6 +151,44 @@ tg_h_expect_fail "an unsigned image imported under the signed name cannot run" \
     /usr/bin/docker -H unix://$TG_DOCKER_SOCK run --rm --network none $R/acme/signed:local /bin/true"
 tg_h_expect_output "trustgate check shows the cosign verdict" "signer role cosign.pub" \
   "$TG_BIN" check --policy "$policy" --state-dir "$w/state" "$R/acme/signed:1"
+# --- a transparency-log entry required ("rekor_public_key"): the signed
+# entry timestamp is checked offline against the log's key
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$w/rekor.key" 2>/dev/null
+openssl pkey -in "$w/rekor.key" -pubout -out "$w/rekor.pub"
+# sign_logged REPO DIGEST SET_KEY: a classic signature with its Rekor entry
+sign_logged() {
+  local repo=$1 digest=$2 setkey=$3 sig hex body canon set entry
+  payload_for "$repo" "$digest" >"$w/p-logged.json"
+  sig=$(openssl dgst -sha256 -sign "$w/cosign.key" "$w/p-logged.json" | base64 -w0)
+  hex=$(sha256sum "$w/p-logged.json" | cut -d' ' -f1)
+  body=$(printf '{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha256","value":"%s"}},"signature":{"content":"%s","publicKey":{"content":"%s"}}}}' \
+    "$hex" "$sig" "$(base64 -w0 "$w/cosign.pub")" | base64 -w0)
+  canon=$(printf '{"body":"%s","integratedTime":1700000000,"logID":"%s","logIndex":7}' "$body" "$(printf '%064d' 1)")
+  set=$(printf '%s' "$canon" | openssl dgst -sha256 -sign "$setkey" | base64 -w0)
+  entry=$(printf '{\\"SignedEntryTimestamp\\":\\"%s\\",\\"Payload\\":{\\"body\\":\\"%s\\",\\"integratedTime\\":1700000000,\\"logIndex\\":7,\\"logID\\":\\"%s\\"}}' \
+    "$set" "$body" "$(printf '%064d' 1)")
+  printf '{}' >"$w/config.json"
+  push_blob "$repo" "$w/config.json" && push_blob "$repo" "$w/p-logged.json" || return 1
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":2},"layers":[{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","digest":"%s","size":%d,"annotations":{"dev.cosignproject.cosign/signature":"%s","dev.sigstore.cosign/bundle":"%s"}}]}' \
+    "$(sha "$w/config.json")" "$(sha "$w/p-logged.json")" "$(stat -c %s "$w/p-logged.json")" "$sig" "$entry" >"$w/sig.json"
+  curl -sSf -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
+    --data-binary "@$w/sig.json" "$base/v2/$repo/manifests/sha256-${digest#sha256:}.sig" -o /dev/null
+}
+for name in logged badset; do tg_h_expect_ok "publish acme/$name" publish "$name" "$name"; done
+tg_h_expect_ok "sign acme/logged with a Rekor entry signed by the log's key" \
+  sign_logged acme/logged "$(digest_of acme/logged 1)" "$w/rekor.key"
+tg_h_expect_ok "sign acme/badset with an entry whose timestamp another key signed" \
+  sign_logged acme/badset "$(digest_of acme/badset 1)" "$w/other.key"
+sed -i "s|\"public_keys\": \\[\"$w/cosign.pub\"\\]|\"public_keys\": [\"$w/cosign.pub\"], \"rekor_public_key\": \"$w/rekor.pub\"|" "$policy"
+tg_h_check "the policy now names the Rekor key" grep -q rekor_public_key "$policy"
+kill -HUP "${TG_H_TRUSTGATE%%:*}"
+tg_h_expect_ok "a signature with a valid log entry pulls" tg_h_wait_until 5 dk pull "$R/acme/logged:1"
+tg_h_expect_fail "a signature without one is denied now" \
+  "has no transparency-log entry, which this trust root requires" dk pull "$R/acme/signed:1"
+tg_h_expect_fail "an entry whose signed timestamp the log's key did not make is denied" \
+  "signed timestamp does not verify with the configured Rekor key" dk pull "$R/acme/badset:1"
+tg_h_expect_fail "bundles cannot show the entry yet: denied, saying so" \
+  "only a classic cosign signature can show the transparency-log entry" dk pull "$R/acme/bundled:1"
 tg_h_expect_ok "dockerd still answers" dk version
 
 tg_h_summary

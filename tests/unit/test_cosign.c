@@ -178,12 +178,76 @@ static void test_key_files(void **state)
 	assert_int_equal(tg_cosign_keys_load(files, 0, &keys, &err), TG_EINVAL);
 }
 
+/* A Rekor entry: {"SignedEntryTimestamp", "Payload"} for a hashedrekord
+ * of (hash, sig), its SET made by setkey. */
+static char *tlog_entry(EVP_PKEY *setkey, const char *hash, const char *sig)
+{
+	char body[2048], canonical[4096];
+	snprintf(body, sizeof(body), "{\"apiVersion\":\"0.0.1\",\"kind\":\"hashedrekord\",\"spec\":{\"data\":"
+	         "{\"hash\":{\"algorithm\":\"sha256\",\"value\":\"%s\"}},\"signature\":{\"content\":\"%s\"}}}",
+	         hash, sig);
+	tg_buf b;
+	tg_buf_init(&b, 8192);
+	tg_error err;
+	assert_int_equal(tg_b64_encode((const unsigned char *)body, strlen(body), &b, &err), 0);
+	snprintf(canonical, sizeof(canonical), "{\"body\":\"%s\",\"integratedTime\":5,\"logID\":\"ab\","
+	         "\"logIndex\":9}", tg_buf_str(&b));
+	char *set = sign(setkey, canonical);
+	char *entry = malloc(8192);
+	snprintf(entry, 8192, "{\"SignedEntryTimestamp\":\"%s\",\"Payload\":{\"body\":\"%s\","
+	         "\"integratedTime\":5,\"logIndex\":9,\"logID\":\"ab\"}}", set, tg_buf_str(&b));
+	free(set);
+	tg_buf_free(&b);
+	return entry;
+}
+
+/* The log entry must be signed by the log and record this very signature
+ * over this very payload. */
+static void test_tlog_entry(void **state)
+{
+	EVP_PKEY *rekor = make_key("P-256"), *other = make_key("P-256");
+	char path[128];
+	write_public(rekor, "rekor.pem", path, sizeof(path));
+	const char *files[] = {path};
+	tg_cosign_keys *keys = NULL;
+	tg_error err;
+	assert_int_equal(tg_cosign_keys_load(files, 1, &keys, &err), 0);
+	const char *payload = "the payload";
+	unsigned char md[32];
+	unsigned int n = 0;
+	EVP_Digest(payload, strlen(payload), md, &n, EVP_sha256(), NULL);
+	char hex[65];
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	struct { EVP_PKEY *setkey; const char *hash, *sig; int rc; const char *msg; } cases[] = {
+		{rekor, hex, "SIG", 0, ""},
+		{other, hex, "SIG", TG_EINVAL, "signed timestamp does not verify"},
+		{rekor, "00", "SIG", TG_EINVAL, "for another payload"},
+		{rekor, hex, "OTHER", TG_EINVAL, "records another signature"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *entry = tlog_entry(cases[i].setkey, cases[i].hash, cases[i].sig);
+		int rc = tg_cosign_verify_tlog(keys, entry, (const unsigned char *)payload,
+		                               strlen(payload), "SIG", &err);
+		if (rc != cases[i].rc || (rc != 0 && strstr(err.msg, cases[i].msg) == NULL))
+			fail_msg("case %zu: got %d \"%s\"", i, rc, rc ? err.msg : "");
+		free(entry);
+	}
+	assert_int_equal(tg_cosign_verify_tlog(keys, NULL, (const unsigned char *)payload,
+	                                       strlen(payload), "SIG", &err), TG_EINVAL);
+	assert_contains(err.msg, "has no transparency-log entry");
+	tg_cosign_keys_free(keys);
+	EVP_PKEY_free(rekor);
+	EVP_PKEY_free(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_each_key_type),
 		cmocka_unit_test(test_payload_checks),
 		cmocka_unit_test(test_key_files),
+		cmocka_unit_test(test_tlog_entry),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

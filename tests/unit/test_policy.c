@@ -82,7 +82,7 @@ static const struct invalid_case invalid_cases[] = {
 	 "\"public_keys\": [\"/etc/passwd\"], \"server\": \"https://x\"}}}",
 	 "takes \"public_keys\" and \"timeout_ms\" only"},
 	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": \"https://x\", "
-	 "\"tofu\": true, \"public_keys\": [\"/etc/passwd\"]}}}", "\"public_keys\" belongs to sigstore"},
+	 "\"tofu\": true, \"public_keys\": [\"/etc/passwd\"]}}}", "\"public_keys\" and \"rekor_public_key\" belong to sigstore"},
 	{"{\"rules\": [], \"registries\": {\"r.io\": {}}}", "registry \"r.io\" needs \"url\""},
 	{"{\"rules\": [], \"cache\": {\"tag_ttl\": 5}}", "unknown cache setting \"tag_ttl\""},
 	{"{\"rules\": [], \"cache\": {\"max_entries\": 5}}",
