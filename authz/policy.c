@@ -240,6 +240,8 @@ static int load_rule(struct ctx *c, json_t *obj, size_t number, tg_rule *rule)
 		tg_pv_push_key(c, "trust_roots");
 		rc = tg_pv_load_string_list(c, roots, "\"trust_roots\"", false, &rule->trust_roots,
 		                      &rule->n_trust_roots);
+		if (rc == TG_OK && rule->n_trust_roots > 8)
+			rc = tg_pv_fail(c, "\"trust_roots\" names more than 8 trust roots");
 		if (rc == TG_OK && rule->n_trust_roots == 0)
 			rc = tg_pv_fail(c, "\"trust_roots\" is empty: name at least one trust root");
 		tg_pv_pop(c);

@@ -96,6 +96,8 @@ typedef struct tg_trust_root {
 	size_t n_public_keys;
 	char *rekor_public_key; /* sigstore: PEM key of the Rekor log whose signed entry a
 	                           signature must have, or NULL (no log entry required) */
+	unsigned long long keys_hash; /* of the key files' contents when the policy was read:
+	                                 a key replaced at the same path changes it */
 } tg_trust_root;
 
 /* How to reach a registry (for the digest it serves for a tag). */

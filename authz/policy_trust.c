@@ -12,6 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include "authz/policy_internal.h"
 
 #define TRUST_ROOTS_MAX 64
@@ -121,6 +124,48 @@ static int load_trust_root_field(struct ctx *c, const char *key, json_t *v, tg_t
 	return json_is_string(v) ? TG_OK : tg_pv_fail(c, "\"comment\" must be a string");
 }
 
+/* Add path's contents to *h (FNV-1a). A sigstore key must be a PEM public
+ * key of a type cosign uses: refused at load, not at every lookup. */
+static int hash_key_file(struct ctx *c, const char *path, bool sigstore, unsigned long long *h)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return tg_pv_fail(c, "key file \"%s\" cannot be read", path);
+	unsigned char buf[4096];
+	size_t n, total = 0;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0 && total < 1024 * 1024) {
+		for (size_t i = 0; i < n; i++)
+			*h = (*h ^ buf[i]) * 1099511628211ULL;
+		total += n;
+	}
+	EVP_PKEY *k = NULL;
+	if (sigstore) {
+		rewind(f);
+		k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	}
+	fclose(f);
+	int id = k ? EVP_PKEY_get_base_id(k) : 0;
+	EVP_PKEY_free(k);
+	if (sigstore && id != EVP_PKEY_EC && id != EVP_PKEY_RSA && id != EVP_PKEY_ED25519)
+		return tg_pv_fail(c, "key file \"%s\" is not a PEM public key of a type cosign uses "
+		                     "(ECDSA, RSA, Ed25519)", path);
+	return TG_OK;
+}
+
+static int hash_keys(struct ctx *c, tg_trust_root *r)
+{
+	bool sigstore = r->type == TG_TRUST_ROOT_SIGSTORE;
+	int rc = TG_OK;
+	r->keys_hash = 1469598103934665603ULL;
+	for (size_t i = 0; rc == TG_OK && i < r->n_root_keys; i++)
+		rc = hash_key_file(c, r->root_keys[i], false, &r->keys_hash);
+	for (size_t i = 0; rc == TG_OK && i < r->n_public_keys; i++)
+		rc = hash_key_file(c, r->public_keys[i], sigstore, &r->keys_hash);
+	if (rc == TG_OK && r->rekor_public_key != NULL)
+		rc = hash_key_file(c, r->rekor_public_key, sigstore, &r->keys_hash);
+	return rc;
+}
+
 /* cosign key-based verification: keys, and nothing Notary's. */
 static int check_sigstore_root(struct ctx *c, const char *name, tg_trust_root *r)
 {
@@ -158,6 +203,9 @@ static int load_trust_root(struct ctx *c, const char *name, json_t *obj, tg_trus
 	}
 	if (json_object_get(obj, "type") == NULL)
 		return tg_pv_fail(c, "trust root \"%s\" needs \"type\": \"notary\" or \"sigstore\"", name);
+	int krc = hash_keys(c, r);
+	if (krc != TG_OK)
+		return krc;
 	if (r->type == TG_TRUST_ROOT_SIGSTORE)
 		return check_sigstore_root(c, name, r);
 	if (r->n_public_keys > 0 || r->rekor_public_key != NULL)

@@ -157,6 +157,7 @@ static void fingerprint_root(const tg_trust_root *r, char *out, size_t n)
 			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
 		h = (h ^ 0x1f) * 1099511628211ULL;
 	}
+	h ^= r->keys_hash; /* the keys' contents, read with the policy */
 	snprintf(out, n, "%.60s#%016llx", r->name, h);
 }
 
@@ -344,6 +345,23 @@ static void check_by_tag(struct fetch_ctx *fc, const char *gun, const tg_operati
 
 /* ---- Sigstore (cosign, key-based) ---- */
 
+/* The time left of the lookup's deadline into opt, before each fetch (all
+ * of a lookup's fetches share one timeout). */
+static int time_left(const struct fetch_ctx *fc, tg_http_options *opt, tg_error *err)
+{
+	opt->deadline_ms = remaining_ms(&fc->deadline);
+	return opt->deadline_ms > 0 ? TG_OK
+	                            : tg_error_set(err, TG_ETIMEOUT, "the signature lookup took "
+	                                           "longer than %u ms", fc->root->timeout_ms);
+}
+
+/* A verification failure is a no; the registry being unreachable, slow or
+ * out of memory is not, and keeps its code (stale-if-error applies). */
+static int as_lookup_code(int rc)
+{
+	return rc == TG_EIO || rc == TG_ETIMEOUT || rc == TG_ENOMEM ? rc : TG_EINVAL;
+}
+
 struct cosign_call {
 	struct fetch_ctx *fc;
 	const tg_reference *ref;
@@ -372,7 +390,7 @@ static int check_tlog(const tg_trust_root *root, json_t *layer,
 			                                  TG_COSIGN_BUNDLE_ANNOTATION)),
 			(const unsigned char *)tg_buf_str(&payload->body), payload->body.len, sig, err);
 	tg_cosign_keys_free(rekor);
-	return rc == TG_OK ? TG_OK : TG_EINVAL;
+	return rc == TG_OK ? TG_OK : as_lookup_code(rc);
 }
 
 /* Check the layers of a cosign signature manifest: the first whose payload
@@ -394,10 +412,13 @@ static int check_cosign_layers(struct cosign_call *c, const tg_cosign_keys *keys
 		const char *payload_digest = json_string_value(json_object_get(layer, "digest"));
 		tg_registry_content payload;
 		tg_error why;
+		tg_http_options now = *opt;
 		int lrc = sig == NULL || payload_digest == NULL
 		                  ? tg_error_set(&why, TG_EINVAL, "a layer without a signature")
-		                  : tg_registry_fetch_blob(base, c->ref->path, payload_digest,
-		                                           TG_COSIGN_PAYLOAD_MAX, opt, &payload, &why);
+		                  : time_left(c->fc, &now, &why);
+		if (lrc == TG_OK)
+			lrc = tg_registry_fetch_blob(base, c->ref->path, payload_digest,
+			                             TG_COSIGN_PAYLOAD_MAX, &now, &payload, &why);
 		if (lrc == TG_OK) {
 			lrc = tg_cosign_verify(keys, (const unsigned char *)tg_buf_str(&payload.body),
 			                       payload.body.len, sig, c->digest, &which, &why);
@@ -412,7 +433,7 @@ static int check_cosign_layers(struct cosign_call *c, const tg_cosign_keys *keys
 			return TG_OK;
 		}
 		if (first)
-			rc = tg_error_set(err, lrc == TG_ETIMEOUT ? TG_ETIMEOUT : TG_EINVAL, "%s", why.msg);
+			rc = tg_error_set(err, as_lookup_code(lrc), "%s", why.msg);
 		first = false;
 	}
 	return rc;
@@ -426,7 +447,10 @@ static int check_bundle_referrer(struct cosign_call *c, const tg_cosign_keys *ke
 {
 	tg_registry_content m, blob;
 	tg_error why;
-	int rc = tg_registry_fetch_manifest(base, c->ref->path, d->digest, opt, &m, &why);
+	tg_http_options now = *opt;
+	int rc = time_left(c->fc, &now, &why);
+	if (rc == TG_OK)
+		rc = tg_registry_fetch_manifest(base, c->ref->path, d->digest, &now, &m, &why);
 	if (rc != TG_OK)
 		return tg_error_set(err, rc, "%s", why.msg);
 	json_t *root = json_loadb(tg_buf_str(&m.body), m.body.len, 0, NULL);
@@ -439,12 +463,13 @@ static int check_bundle_referrer(struct cosign_call *c, const tg_cosign_keys *ke
 		if (i >= 4 || type == NULL || digest == NULL ||
 		    strncmp(type, TG_SIGSTORE_BUNDLE_TYPE_PREFIX, strlen(TG_SIGSTORE_BUNDLE_TYPE_PREFIX)))
 			continue;
-		rc = tg_registry_fetch_blob(base, c->ref->path, digest, TG_SIGSTORE_BUNDLE_MAX, opt,
-		                            &blob, err);
+		if ((rc = time_left(c->fc, &now, err)) == TG_OK)
+			rc = tg_registry_fetch_blob(base, c->ref->path, digest, TG_SIGSTORE_BUNDLE_MAX,
+			                            &now, &blob, err);
 		if (rc != TG_OK)
 			break;
 		rc = tg_sigstore_bundle_verify(tg_buf_str(&blob.body), blob.body.len, keys, c->digest,
-		                               &which, err);
+		                               TG_SIGSTORE_COSIGN_PREDICATE, &which, err);
 		tg_registry_content_free(&blob);
 		if (rc == TG_OK) {
 			snprintf(v->digest, sizeof(v->digest), "%s", c->digest);
@@ -472,21 +497,27 @@ static int check_bundles(struct cosign_call *c, const tg_cosign_keys *keys, cons
 	if (refs == NULL)
 		return tg_error_set(err, TG_ENOMEM, "out of memory");
 	tg_error why;
-	int rc = tg_registry_list_referrers(base, c->ref->path, c->digest, opt, refs, &why);
+	tg_http_options now = *opt;
+	int rc = time_left(c->fc, &now, &why);
+	if (rc == TG_OK)
+		rc = tg_registry_list_referrers(base, c->ref->path, c->digest, &now, refs, &why);
 	bool seen = false;
+	size_t tried = 0;
 	if (rc != TG_OK)
 		tg_error_set(err, rc, "%s", why.msg);
 	for (size_t i = 0; rc == TG_OK && i < refs->n; i++) {
 		if (strncmp(refs->items[i].artifact_type, TG_SIGSTORE_BUNDLE_TYPE_PREFIX,
 		            strlen(TG_SIGSTORE_BUNDLE_TYPE_PREFIX)) != 0)
 			continue;
+		if (++tried > 8) /* bounded work, whatever a repository holds */
+			break;
 		int brc = check_bundle_referrer(c, keys, base, opt, &refs->items[i], v, &why);
 		if (brc == TG_OK) {
 			free(refs);
 			return TG_OK;
 		}
 		if (!seen) /* the first bundle's reason explains the deny */
-			tg_error_set(err, brc == TG_ETIMEOUT ? TG_ETIMEOUT : TG_EINVAL, "%s", why.msg);
+			tg_error_set(err, as_lookup_code(brc), "%s", why.msg);
 		seen = true;
 	}
 	free(refs);
@@ -513,7 +544,9 @@ static int cosign_call_fn(void *arg, tg_cache_value *v, tg_error *err)
 	snprintf(tag, sizeof(tag), "sha256-%.64s%s", c->digest + 7, TG_COSIGN_SIG_TAG_SUFFIX);
 	tg_registry_content m;
 	tg_error why;
-	rc = tg_registry_fetch_manifest(base, c->ref->path, tag, &opt, &m, &why);
+	rc = time_left(c->fc, &opt, &why);
+	if (rc == TG_OK)
+		rc = tg_registry_fetch_manifest(base, c->ref->path, tag, &opt, &m, &why);
 	if (rc == TG_ENOTFOUND) { /* no classic signature: bundles (cosign 3)? */
 		rc = check_bundles(c, keys, base, &opt, v, err);
 		if (rc == TG_ENOTFOUND)
@@ -543,6 +576,14 @@ static void check_cosign(struct fetch_ctx *fc, const char *gun, const tg_referen
 	char digest[TG_REGISTRY_DIGEST_SIZE];
 	tg_error err;
 	int rc = TG_OK;
+	/* Until an answer is found, the fact is a failure (also when the
+	 * lookup is left for a thread that may block). */
+	set_fact(f, TG_SIG_FAILED, "no cosign signature was looked up");
+	if (ref->digest[0] != '\0' && !tg_registry_digest_valid(ref->digest)) {
+		set_fact(f, TG_SIG_FAILED, "cosign signatures are looked up by sha256 digest, not %.80s",
+		         ref->digest);
+		return;
+	}
 	if (ref->digest[0] != '\0')
 		snprintf(digest, sizeof(digest), "%.71s", ref->digest);
 	else if ((rc = registry_answer(fc, gun, ref, digest, &err)) != TG_OK) {

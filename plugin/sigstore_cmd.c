@@ -10,6 +10,7 @@
  * on stderr); 2 for bad usage. Keyless (identity) verification is not
  * supported yet: it exits 1 saying so, never 0. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,9 @@ static char *read_all(const char *path, size_t max, size_t *len)
 		return NULL;
 	char *buf = malloc(max + 1);
 	size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+	bool failed = ferror(f) != 0;
 	fclose(f);
-	if (buf == NULL || n > max) {
+	if (buf == NULL || n > max || failed) {
 		free(buf);
 		return NULL;
 	}
@@ -76,7 +78,7 @@ static int verify_bundle(const char *bundle_path, const char *key_path, const ch
 	const char *files[] = {key_path};
 	int rc = tg_cosign_keys_load(files, 1, &keys, &err);
 	if (rc == TG_OK)
-		rc = tg_sigstore_bundle_verify(bundle, len, keys, digest, NULL, &err);
+		rc = tg_sigstore_bundle_verify(bundle, len, keys, digest, NULL, NULL, &err);
 	free(bundle);
 	tg_cosign_keys_free(keys);
 	if (rc != TG_OK) {

@@ -81,8 +81,10 @@ static int fetch(const char *base_url, const char *repository, const char *kind,
 		return rc;
 	}
 	memset(out, 0, sizeof(*out));
-	out->body = resp.body; /* taken over */
+	out->body = resp.body; /* taken over; the rest (a token) is wiped and freed */
 	snprintf(out->media_type, sizeof(out->media_type), "%.255s", resp.content_type);
+	memset(&resp.body, 0, sizeof(resp.body));
+	tg_http_response_free(&resp);
 	rc = tgr_sha256_digest(&out->body, out->digest, err);
 	bool addressed = strcmp(kind, "referrers") != 0; /* a referrers list is about ref */
 	if (rc == TG_OK && addressed && tg_registry_digest_valid(ref) && strcmp(ref, out->digest) != 0)

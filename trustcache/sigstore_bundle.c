@@ -66,17 +66,22 @@ static bool names_subject(json_t *statement, const char *subject_digest)
 
 /* The in-toto statement names subject_digest among its subjects. */
 static int check_statement(const unsigned char *payload, size_t len, const char *subject_digest,
-                           tg_error *err)
+                           const char *predicate_type, tg_error *err)
 {
 	json_error_t jerr;
 	json_t *st = json_loadb((const char *)payload, len, JSON_REJECT_DUPLICATES, &jerr);
 	const char *type = json_string_value(json_object_get(st, "_type"));
+	const char *predicate = json_string_value(json_object_get(st, "predicateType"));
 	int rc = TG_OK;
 	if (st == NULL)
 		rc = tg_error_set(err, TG_EINVAL, "the signed statement is not JSON: %s", jerr.text);
 	else if (type == NULL || (strcmp(type, "https://in-toto.io/Statement/v1") != 0 &&
 	                          strcmp(type, "https://in-toto.io/Statement/v0.1") != 0))
 		rc = tg_error_set(err, TG_EINVAL, "the signed payload is not an in-toto statement");
+	else if (predicate_type != NULL && (predicate == NULL || strcmp(predicate, predicate_type)))
+		rc = tg_error_set(err, TG_EINVAL, "the signed statement is not an image signature "
+		                  "(predicateType %.100s, not %s): another attestation by the same key",
+		                  predicate ? predicate : "missing", predicate_type);
 	else if (!names_subject(st, subject_digest))
 		rc = tg_error_set(err, TG_EINVAL, "the signed statement does not name %.80s as a subject",
 		                  subject_digest);
@@ -109,7 +114,8 @@ static int envelope_of(json_t *bundle, json_t **env, tg_error *err)
 }
 
 int tg_sigstore_bundle_verify(const char *bundle, size_t len, const tg_cosign_keys *keys,
-                              const char *subject_digest, size_t *key_index, tg_error *err)
+                              const char *subject_digest, const char *predicate_type,
+                              size_t *key_index, tg_error *err)
 {
 	if (len > TG_SIGSTORE_BUNDLE_MAX)
 		return tg_error_set(err, TG_ETOOBIG, "the bundle is larger than %u bytes",
@@ -132,7 +138,7 @@ int tg_sigstore_bundle_verify(const char *bundle, size_t len, const tg_cosign_ke
 	if (rc == TG_OK)
 		rc = check_signatures(json_object_get(env, "signatures"), &msg, keys, key_index, err);
 	if (rc == TG_OK)
-		rc = check_statement(payload, payload_len, subject_digest, err);
+		rc = check_statement(payload, payload_len, subject_digest, predicate_type, err);
 	free(payload);
 	tg_buf_free(&msg);
 	json_decref(root);

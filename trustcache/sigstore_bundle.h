@@ -24,12 +24,18 @@
 #define TG_SIGSTORE_BUNDLE_MAX (1024u * 1024)
 #define TG_SIGSTORE_BUNDLE_TYPE_PREFIX "application/vnd.dev.sigstore.bundle"
 
+/* cosign 3's image signatures: the statement's predicate type. */
+#define TG_SIGSTORE_COSIGN_PREDICATE "https://sigstore.dev/cosign/sign/v1"
+
 /* Verify bundle (len bytes of JSON) with keys for the subject digest
- * ("sha256:<hex>"). *key_index (may be NULL) receives the key that
+ * ("sha256:<hex>"); predicate_type, when not NULL, is the statement's
+ * required predicateType (an image signature, not some other attestation
+ * by the same key). *key_index (may be NULL) receives the key that
  * verified. Errors, each with a message for a person: TG_EINVAL (not a
  * bundle, not a DSSE in-toto bundle, keyless, no signature verifies, the
  * statement names other subjects), TG_ETOOBIG, TG_ENOMEM. */
 int tg_sigstore_bundle_verify(const char *bundle, size_t len, const tg_cosign_keys *keys,
-                              const char *subject_digest, size_t *key_index, tg_error *err);
+                              const char *subject_digest, const char *predicate_type,
+                              size_t *key_index, tg_error *err);
 
 #endif

@@ -75,9 +75,10 @@ publish() { # publish NAME LABEL: a distinct image pushed as $R/acme/NAME:1
 # trusted key over the DSSE encoding) as the layer of an artifact manifest
 # whose subject is the image, listed in the fallback index sha256-<hex>
 # (Debian's docker-registry has no referrers API).
-attach_bundle() {
+attach_bundle() { # attach_bundle REPO DIGEST SUBJECT_HEX [PREDICATE_TYPE]
   local repo=$1 digest=$2 hex=$3 ptype=application/vnd.in-toto+json st sig
-  st=$(printf '{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"%s","digest":{"sha256":"%s"}}],"predicateType":"https://sigstore.dev/cosign/sign/v1","predicate":{}}' "$repo" "$hex")
+  local predicate=${4:-https://sigstore.dev/cosign/sign/v1}
+  st=$(printf '{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"%s","digest":{"sha256":"%s"}}],"predicateType":"%s","predicate":{}}' "$repo" "$hex" "$predicate")
   printf '%s' "$st" >"$w/st.json"
   printf 'DSSEv1 %d %s %d %s' "${#ptype}" "$ptype" "${#st}" "$st" >"$w/pae.bin"
   sig=$(openssl dgst -sha256 -sign "$w/cosign.key" "$w/pae.bin" | base64 -w0)
@@ -98,7 +99,7 @@ attach_bundle() {
     --data-binary "@$w/index.json" "$base/v2/$repo/manifests/sha256-${digest#sha256:}" -o /dev/null
 }
 
-for name in signed unsigned otherkey otherdigest tampered bundled bundledother; do
+for name in signed unsigned otherkey otherdigest tampered bundled bundledother attested; do
   tg_h_expect_ok "publish acme/$name" publish "$name" "$name"
 done
 d_signed=$(digest_of acme/signed 1)
@@ -125,6 +126,10 @@ d=$(digest_of acme/bundledother 1)
 tg_h_expect_ok "attach to acme/bundledother a bundle whose statement names another digest" \
   attach_bundle acme/bundledother "$d" "${d_signed#sha256:}"
 
+d_att=$(digest_of acme/attested 1)
+tg_h_expect_ok "attach to acme/attested an SLSA provenance attestation (not a signature) by the key" \
+  attach_bundle acme/attested "$d_att" "${d_att#sha256:}" https://slsa.dev/provenance/v1
+
 tg_h_expect_ok "pull of the cosign-signed image" dk pull "$R/acme/signed:1"
 tg_h_expect_output "it runs (create and start decided on its signed repo digest)" "cosign ok" \
   dk run --rm --network none "$R/acme/signed:1" /bin/echo "cosign ok"
@@ -145,6 +150,8 @@ tg_h_expect_ok "pull of the image signed with a Sigstore bundle (found through i
 tg_h_expect_output "it runs" "bundle ok" dk run --rm --network none "$R/acme/bundled:1" /bin/echo "bundle ok"
 tg_h_expect_fail "a bundle whose statement names another digest is denied" \
   "the signed statement does not name $d" dk pull "$R/acme/bundledother:1"
+tg_h_expect_fail "another attestation by the same key is not a signature" \
+  "is not an image signature (predicateType https://slsa.dev/provenance/v1" dk pull "$R/acme/attested:1"
 tg_h_expect_fail "an unsigned image imported under the signed name cannot run" \
   "was not pulled from a registry" bash -c "
     /usr/bin/docker -H unix://$TG_DOCKER_SOCK import '$w/bb.tar' $R/acme/signed:local >/dev/null &&

@@ -1,6 +1,12 @@
 /* Unit tests for authz/policy: loading, validation with positions, matching. */
 #include "tg_test.h"
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <unistd.h>
+
+#define TEST_KEY "/tmp/tg-test-policy-cosign.pub"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,7 +85,7 @@ static const struct invalid_case invalid_cases[] = {
 	{"{\"rules\": [], \"trust_roots\": {\"s\": {\"type\": \"sigstore\", "
 	 "\"public_keys\": [\"/nonexistent/cosign.pub\"]}}}", "a key file \"/nonexistent/cosign.pub\" cannot be read"},
 	{"{\"rules\": [], \"trust_roots\": {\"s\": {\"type\": \"sigstore\", "
-	 "\"public_keys\": [\"/etc/passwd\"], \"server\": \"https://x\"}}}",
+	 "\"public_keys\": [\"" TEST_KEY "\"], \"server\": \"https://x\"}}}",
 	 "takes \"public_keys\" and \"timeout_ms\" only"},
 	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": \"https://x\", "
 	 "\"tofu\": true, \"public_keys\": [\"/etc/passwd\"]}}}", "\"public_keys\" and \"rekor_public_key\" belong to sigstore"},
@@ -218,7 +224,7 @@ static void test_cosign_example_is_valid(void **state)
 	snprintf(path, sizeof(path), "%s/contrib/policy.cosign.json", src);
 	size_t len;
 	char *text = tg_test_read_file(path, &len);
-	const char *from = "/etc/trustgate/acme-cosign.pub", *to = "/etc/passwd";
+	const char *from = "/etc/trustgate/acme-cosign.pub", *to = TEST_KEY;
 	char *at = strstr(text, from);
 	assert_non_null(at);
 	char *fixed = malloc(len + 1);
@@ -312,6 +318,24 @@ static void test_missing_file(void **state)
 	assert_contains(err.msg, "/nonexistent/policy.json: cannot open");
 }
 
+/* A real PEM public key for sigstore roots (their keys are parsed at load). */
+static int make_test_key(void **state)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	FILE *f = fopen(TEST_KEY, "w");
+	int ok = k != NULL && f != NULL && PEM_write_PUBKEY(f, k) == 1;
+	if (f != NULL)
+		fclose(f);
+	EVP_PKEY_free(k);
+	return ok ? 0 : -1;
+}
+
+static int remove_test_key(void **state)
+{
+	unlink(TEST_KEY);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,5 +350,5 @@ int main(void)
 		cmocka_unit_test(test_credentials_file_mode),
 		cmocka_unit_test(test_missing_file),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, make_test_key, remove_test_key);
 }
