@@ -35,20 +35,13 @@ tg_h_start_trustgate "$policy" --state-dir "$w/state"
 tg_h_start_dockerd
 denied="authorization denied by plugin $TG_PLUGIN_NAME"
 
-sha() { echo "sha256:$(sha256sum "$1" | cut -d' ' -f1)"; }
+source "$here/oci.sh"
+sha() { oci_sha "$1"; }
+push_blob() { oci_push_blob "$@"; } # REPO FILE
 digest_of() { # the digest the registry serves for REPO:TAG
   curl -sSI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
     "$base/v2/$1/manifests/$2" | awk -F': ' 'tolower($1) == "docker-content-digest" {print $2}' |
     tr -d '\r'
-}
-push_blob() { # push_blob REPO FILE
-  local loc sep
-  loc=$(curl -sS -X POST -D - -o /dev/null "$base/v2/$1/blobs/uploads/" |
-        awk -F': ' 'tolower($1) == "location" {print $2}' | tr -d '\r')
-  case $loc in http*) ;; *) loc="$base$loc" ;; esac
-  sep='?'; case $loc in *\?*) sep='&' ;; esac
-  curl -sSf -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$2" \
-    "$loc${sep}digest=$(sha "$2")" -o /dev/null
 }
 payload_for() { # payload_for REPO DIGEST: cosign's simple-signing payload
   printf '{"critical":{"identity":{"docker-reference":"%s/%s"},"image":{"docker-manifest-digest":"%s"},"type":"cosign container image signature"},"optional":null}' \

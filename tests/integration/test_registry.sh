@@ -16,24 +16,11 @@ tg_h_start_registry
 base="http://$TG_REGISTRY"
 repo=acme/app
 
-sha() { echo "sha256:$(sha256sum "$1" | cut -d' ' -f1)"; }
+source "$here/oci.sh"
+sha() { oci_sha "$1"; }
 size() { stat -c %s "$1"; }
-
-# push_blob FILE: a monolithic upload (POST, then PUT with the digest)
-push_blob() {
-  local loc sep
-  loc=$(curl -sS -X POST -D - -o /dev/null "$base/v2/$repo/blobs/uploads/" |
-        awk -F': ' 'tolower($1) == "location" {print $2}' | tr -d '\r')
-  case $loc in http*) ;; *) loc="$base$loc" ;; esac
-  sep='?'; case $loc in *\?*) sep='&' ;; esac
-  curl -sSf -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$1" \
-    "$loc${sep}digest=$(sha "$1")" -o /dev/null
-}
-# push_manifest FILE MEDIA_TYPE REF
-push_manifest() {
-  curl -sSf -X PUT -H "Content-Type: $2" --data-binary "@$1" "$base/v2/$repo/manifests/$3" \
-    -o /dev/null
-}
+push_blob() { oci_push_blob "$repo" "$1"; }
+push_manifest() { oci_push_manifest "$repo" "$1" "$2" "$3"; } # FILE MEDIA_TYPE REF
 descriptor() { # descriptor MEDIA_TYPE FILE
   printf '{"mediaType":"%s","digest":"%s","size":%d}' "$1" "$(sha "$2")" "$(size "$2")"
 }
@@ -45,9 +32,9 @@ printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+js
   "$(descriptor application/vnd.oci.image.config.v1+json "$w/config.json")" \
   "$(descriptor application/vnd.oci.image.layer.v1.tar "$w/layer.bin")" >"$w/image.json"
 image_digest=$(sha "$w/image.json")
-tg_h_expect_ok "push the image's blobs" bash -c "$(declare -f push_blob sha); base=$base repo=$repo;
+tg_h_expect_ok "push the image's blobs" bash -c "$(declare -f push_blob sha oci_push_blob oci_sha); base=$base repo=$repo;
   push_blob '$w/config.json' && push_blob '$w/layer.bin'"
-tg_h_expect_ok "push the image manifest as tag 1" bash -c "$(declare -f push_manifest); base=$base repo=$repo;
+tg_h_expect_ok "push the image manifest as tag 1" bash -c "$(declare -f push_manifest oci_push_manifest); base=$base repo=$repo;
   push_manifest '$w/image.json' application/vnd.oci.image.manifest.v1+json 1"
 
 tg_h_expect_output "the manifest by tag: its digest is the sha256 of the bytes pushed" \
@@ -78,7 +65,7 @@ printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+js
 sig_digest=$(sha "$w/sig.json")
 printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json"}]}' \
   "$sig_digest" "$(size "$w/sig.json")" >"$w/index.json"
-tg_h_expect_ok "push the signature artifact and the fallback index" bash -c "$(declare -f push_blob push_manifest sha); base=$base repo=$repo;
+tg_h_expect_ok "push the signature artifact and the fallback index" bash -c "$(declare -f push_blob push_manifest sha oci_push_blob oci_push_manifest oci_sha); base=$base repo=$repo;
   push_blob '$w/empty.json' && push_blob '$w/bundle.json' &&
   push_manifest '$w/sig.json' application/vnd.oci.image.manifest.v1+json '$sig_digest' &&
   push_manifest '$w/index.json' application/vnd.oci.image.index.v1+json 'sha256-${image_digest#sha256:}'"
