@@ -489,10 +489,6 @@ static int check_bundle_referrer(struct cosign_call *c, const tg_cosign_keys *ke
 static int check_bundles(struct cosign_call *c, const tg_cosign_keys *keys, const char *base,
                          const tg_http_options *opt, tg_cache_value *v, tg_error *err)
 {
-	if (c->fc->root->rekor_public_key != NULL)
-		return tg_error_set(err, TG_EINVAL, "only a classic cosign signature can show the "
-		                    "transparency-log entry this trust root requires (entries in Sigstore "
-		                    "bundles are not checked yet)");
 	tg_registry_referrers *refs = malloc(sizeof(*refs));
 	if (refs == NULL)
 		return tg_error_set(err, TG_ENOMEM, "out of memory");
@@ -511,7 +507,12 @@ static int check_bundles(struct cosign_call *c, const tg_cosign_keys *keys, cons
 			continue;
 		if (++tried > 8) /* bounded work, whatever a repository holds */
 			break;
-		int brc = check_bundle_referrer(c, keys, base, opt, &refs->items[i], v, &why);
+		int brc = c->fc->root->rekor_public_key != NULL
+		                  ? tg_error_set(&why, TG_EINVAL, "only a classic cosign signature can "
+		                                 "show the transparency-log entry this trust root "
+		                                 "requires (entries in Sigstore bundles are not "
+		                                 "checked yet)")
+		                  : check_bundle_referrer(c, keys, base, opt, &refs->items[i], v, &why);
 		if (brc == TG_OK) {
 			free(refs);
 			return TG_OK;

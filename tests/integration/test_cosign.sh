@@ -189,6 +189,8 @@ tg_h_expect_fail "an entry whose signed timestamp the log's key did not make is 
   "signed timestamp does not verify with the configured Rekor key" dk pull "$R/acme/badset:1"
 tg_h_expect_fail "bundles cannot show the entry yet: denied, saying so" \
   "only a classic cosign signature can show the transparency-log entry" dk pull "$R/acme/bundled:1"
+tg_h_expect_fail "an image with no signature at all is still reported as not signed" \
+  "has no cosign signature in $R/acme/unsigned" dk pull "$R/acme/unsigned:1"
 tg_h_expect_ok "dockerd still answers" dk version
 
 tg_h_summary
