@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "plugin/commands.h"
 #include "trustcache/registry.h"
 #include "trustcache/sigstore_bundle.h"
@@ -48,16 +46,9 @@ static int subject_digest(const char *arg, char out[TG_REGISTRY_DIGEST_SIZE])
 	}
 	size_t len;
 	char *data = read_all(arg, 64u << 20, &len);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	int ok = data != NULL && EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) == 1;
+	int rc = data != NULL ? tg_registry_sha256(data, len, out) : TG_EIO;
 	free(data);
-	if (!ok)
-		return -1;
-	memcpy(out, "sha256:", 7);
-	for (unsigned int i = 0; i < 32; i++)
-		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-	return 0;
+	return rc == TG_OK ? 0 : -1;
 }
 
 static int verify_bundle(const char *bundle_path, const char *key_path, const char *subject)

@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 
 #include "trustcache/b64.h"
+#include "trustcache/registry.h"
 
 struct tg_cosign_keys {
 	size_t n;
@@ -143,10 +144,9 @@ int tg_cosign_verify(const tg_cosign_keys *keys, const unsigned char *payload, s
 static int check_rekord_body(const char *body_b64, const unsigned char *payload, size_t len,
                              const char *sig_b64, tg_error *err)
 {
-	unsigned char *body = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned char *body = NULL;
 	size_t body_len = 0;
-	unsigned int mdlen = 0;
-	char hex[65];
+	char digest[TG_REGISTRY_DIGEST_SIZE];
 	tg_error sub;
 	if (tg_b64_decode(body_b64, strlen(body_b64), 256 * 1024, &body, &body_len, &sub) != TG_OK)
 		return tg_error_set(err, TG_EINVAL, "the transparency-log entry's body is not base64");
@@ -158,13 +158,12 @@ static int check_rekord_body(const char *body_b64, const unsigned char *payload,
 		json_object_get(json_object_get(json_object_get(spec, "data"), "hash"), "value"));
 	const char *logged = json_string_value(
 		json_object_get(json_object_get(spec, "signature"), "content"));
-	EVP_Digest(payload, len, md, &mdlen, EVP_sha256(), NULL);
-	for (unsigned int i = 0; i < 32 && mdlen == 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	int rc = TG_OK;
-	if (kind == NULL || strcmp(kind, "hashedrekord") != 0)
+	int rc = tg_registry_sha256(payload, len, digest);
+	if (rc != TG_OK)
+		rc = tg_error_set(err, rc, "cannot compute sha256");
+	else if (kind == NULL || strcmp(kind, "hashedrekord") != 0)
 		rc = tg_error_set(err, TG_EINVAL, "the transparency-log entry is not a hashedrekord");
-	else if (value == NULL || mdlen != 32 || strcmp(value, hex) != 0)
+	else if (value == NULL || strcmp(value, digest + 7) != 0) /* hex, without "sha256:" */
 		rc = tg_error_set(err, TG_EINVAL, "the transparency-log entry is for another payload");
 	else if (logged == NULL || strcmp(logged, sig_b64) != 0)
 		rc = tg_error_set(err, TG_EINVAL, "the transparency-log entry records another signature");

@@ -94,18 +94,26 @@ static int check_name(const char *name, const char *what, tg_error *err)
 	return name[0] ? TG_OK : tg_error_set(err, TG_EINVAL, "empty %s name", what);
 }
 
+/* GET /<kind>s/<name>/json ("image", "container") into *resp. */
+static int inspect(const char *socket_path, tg_http_session *session, const char *kind,
+                   const char *name, long deadline_ms, tg_http_response *resp, tg_error *err)
+{
+	char path[600], what[600];
+	int rc = check_name(name, kind, err);
+	if (rc != TG_OK)
+		return rc;
+	snprintf(path, sizeof(path), "/%ss/%.500s/json", kind, name);
+	snprintf(what, sizeof(what), "%s %.500s", kind, name);
+	return docker_get(socket_path, session, path, what, deadline_ms, resp, err);
+}
+
 int tg_docker_inspect_image(const char *socket_path, tg_http_session *session, const char *name,
                             long deadline_ms,
                             tg_docker_image *out, tg_error *err)
 {
-	char path[600], what[600];
-	int rc = check_name(name, "image", err);
-	if (rc != TG_OK)
-		return rc;
-	snprintf(path, sizeof(path), "/images/%.500s/json", name);
-	snprintf(what, sizeof(what), "image %.500s", name);
 	tg_http_response resp;
-	if ((rc = docker_get(socket_path, session, path, what, deadline_ms, &resp, err)) != TG_OK)
+	int rc = inspect(socket_path, session, "image", name, deadline_ms, &resp, err);
+	if (rc != TG_OK)
 		return rc;
 	memset(out, 0, sizeof(*out));
 	rc = parse_inspect(&resp.body, out, err);
@@ -117,14 +125,11 @@ int tg_docker_inspect_container(const char *socket_path, tg_http_session *sessio
                                 const char *name, long deadline_ms,
                                 tg_docker_container *out, tg_error *err)
 {
-	char path[600], what[600];
-	int rc = check_name(name, "container", err);
-	if (rc != TG_OK)
-		return rc;
-	snprintf(path, sizeof(path), "/containers/%.500s/json", name);
+	char what[600];
 	snprintf(what, sizeof(what), "container %.500s", name);
 	tg_http_response resp;
-	if ((rc = docker_get(socket_path, session, path, what, deadline_ms, &resp, err)) != TG_OK)
+	int rc = inspect(socket_path, session, "container", name, deadline_ms, &resp, err);
+	if (rc != TG_OK)
 		return rc;
 	memset(out, 0, sizeof(*out));
 	json_t *root = json_loadb(tg_buf_str(&resp.body), resp.body.len, 0, NULL);

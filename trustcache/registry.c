@@ -127,15 +127,32 @@ static void shown_value(const char *v, char *out, size_t n)
 	out[j] = '\0';
 }
 
-int tgr_sha256_digest(const tg_buf *b, char out[TG_REGISTRY_DIGEST_SIZE], tg_error *err)
+int tg_registry_sha256(const void *data, size_t len, char out[TG_REGISTRY_DIGEST_SIZE])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	if (EVP_Digest(tg_buf_str(b), b->len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		return tg_error_set(err, TG_ENOMEM, "cannot compute sha256");
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		return TG_ENOMEM;
 	memcpy(out, "sha256:", 7);
 	for (unsigned int i = 0; i < 32; i++)
 		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+	return TG_OK;
+}
+
+int tgr_sha256_digest(const tg_buf *b, char out[TG_REGISTRY_DIGEST_SIZE], tg_error *err)
+{
+	return tg_registry_sha256(tg_buf_str(b), b->len, out) == TG_OK
+	               ? TG_OK
+	               : tg_error_set(err, TG_ENOMEM, "cannot compute sha256");
+}
+
+int tgr_check_base_url(const char *base_url, tg_error *err)
+{
+	if (base_url == NULL ||
+	    (strncmp(base_url, "https://", 8) != 0 && strncmp(base_url, "http://", 7) != 0) ||
+	    strlen(base_url) >= TG_REGISTRY_BASE_URL_MAX || strpbrk(base_url, "?#@ \t\r\n") != NULL)
+		return tg_error_set(err, TG_EINVAL, "not a registry base URL: %.100s",
+		                    base_url ? base_url : "(none)");
 	return TG_OK;
 }
 
@@ -155,9 +172,8 @@ int tg_registry_manifest_digest(const char *base_url, const char *repository, co
 		opts = &defaults;
 	if (base_url == NULL || repository == NULL || tag == NULL)
 		return tg_error_set(err, TG_EINVAL, "registry lookup without base URL, repository or tag");
-	if ((strncmp(base_url, "https://", 8) != 0 && strncmp(base_url, "http://", 7) != 0) ||
-	    strlen(base_url) >= TG_REGISTRY_BASE_URL_MAX || strpbrk(base_url, "?#@ \t\r\n") != NULL)
-		return tg_error_set(err, TG_EINVAL, "not a registry base URL: %.100s", base_url);
+	if ((rc = tgr_check_base_url(base_url, err)) != TG_OK)
+		return rc;
 	if (!tgr_repository_valid(repository))
 		return tg_error_set(err, TG_EINVAL, "not a valid repository name: \"%.100s\"", repository);
 	if (!tgr_tag_valid(tag))

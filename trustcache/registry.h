@@ -60,4 +60,8 @@ int tg_registry_base_url(const char *host, char *out, size_t n);
 /* Nonzero when s is "sha256:" followed by exactly 64 lower-case hex digits. */
 int tg_registry_digest_valid(const char *s);
 
+/* The digest of len bytes at data: "sha256:<64 lower hex>" into out.
+ * Returns 0, or TG_ENOMEM when OpenSSL cannot compute it. Pure. */
+int tg_registry_sha256(const void *data, size_t len, char out[TG_REGISTRY_DIGEST_SIZE]);
+
 #endif

@@ -31,16 +31,6 @@ void tg_registry_content_free(tg_registry_content *c)
 		tg_buf_free(&c->body);
 }
 
-static int check_base(const char *base_url, tg_error *err)
-{
-	if (base_url == NULL ||
-	    (strncmp(base_url, "https://", 8) != 0 && strncmp(base_url, "http://", 7) != 0) ||
-	    strlen(base_url) >= TG_REGISTRY_BASE_URL_MAX || strpbrk(base_url, "?#@ \t\r\n") != NULL)
-		return tg_error_set(err, TG_EINVAL, "not a registry base URL: %.100s",
-		                    base_url ? base_url : "(none)");
-	return TG_OK;
-}
-
 /* GET <base>/v2/<repository>/<kind>/<ref> into *out; when ref is a digest
  * of the content (manifests, blobs) the bytes must hash to it. */
 static int fetch(const char *base_url, const char *repository, const char *kind, const char *ref,
@@ -49,7 +39,7 @@ static int fetch(const char *base_url, const char *repository, const char *kind,
 {
 	static const tg_http_options defaults = {0};
 	char reg[256];
-	int rc = check_base(base_url, err);
+	int rc = tgr_check_base_url(base_url, err);
 	if (rc != TG_OK)
 		return rc;
 	if (repository == NULL || !tgr_repository_valid(repository))

@@ -17,6 +17,10 @@ extern const char *const tgr_manifest_accept[];
 int tgr_repository_valid(const char *repository);
 int tgr_tag_valid(const char *tag);
 
+/* base_url is "http(s)://host[:port]" with nothing that could change a
+ * request built on it (query, fragment, credentials, spaces). */
+int tgr_check_base_url(const char *base_url, tg_error *err);
+
 /* host[:port] of a base URL, for messages. */
 void tgr_registry_name(const char *base, char *out, size_t n);
 
