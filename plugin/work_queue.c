@@ -108,14 +108,6 @@ int tg_work_queue_submit(tg_work_queue *q, tg_work *work)
 	return rc;
 }
 
-size_t tg_work_queue_pending(tg_work_queue *q)
-{
-	pthread_mutex_lock(&q->lock);
-	size_t n = q->pending;
-	pthread_mutex_unlock(&q->lock);
-	return n;
-}
-
 void tg_work_queue_drain(tg_work_queue *q)
 {
 	join_threads(q, q->n_threads);

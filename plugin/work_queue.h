@@ -38,9 +38,6 @@ int tg_work_queue_start(unsigned threads, size_t max_pending, tg_work_queue **ou
  * stopping (work is then not queued and fn is never called). */
 int tg_work_queue_submit(tg_work_queue *q, tg_work *work);
 
-/* Jobs waiting to start (for tests and logs). */
-size_t tg_work_queue_pending(tg_work_queue *q);
-
 /* Refuse new work from now on, run every job already queued, and join the
  * threads. Call once, from a thread that is not one of the queue's. */
 void tg_work_queue_drain(tg_work_queue *q);

@@ -29,7 +29,6 @@
 
 #define TG_COSIGN_SIG_TAG_SUFFIX ".sig"
 #define TG_COSIGN_SIGNATURE_ANNOTATION "dev.cosignproject.cosign/signature"
-#define TG_COSIGN_SIMPLESIGNING_TYPE "application/vnd.dev.cosign.simplesigning.v1+json"
 #define TG_COSIGN_PAYLOAD_MAX (64u * 1024)
 #define TG_COSIGN_KEYS_MAX 16
 /* The Rekor entry of a classic signature: {"SignedEntryTimestamp": B64,
