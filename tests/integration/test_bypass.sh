@@ -27,7 +27,8 @@ write_policy() { # write_policy DEV_LOCAL_IMAGES [EXEC]
     {"match": "*", "require": "publisher"},
     {"match": "$R/trusted/*", "require": "allow"},
     {"match": "$R/built/*", "require": "publisher", "local_images": "trusted_base"},
-    {"match": "$R/dev/*", "require": "publisher", "local_images": "$1"}
+    {"match": "$R/dev/*", "require": "publisher", "local_images": "$1"},
+    {"match": "$R/forbidden/*", "require": "deny", "reason": "a protected namespace"}
   ],
   "operations": {"import": "allow", "load": "allow", "build": "allow", "commit": "allow",
                  "exec": "${2:-allow}"}
@@ -73,6 +74,9 @@ tg_h_expect_fail "docker tag of it to a trusted name is denied" \
   dk tag evil/x:1 "$R/trusted/bb:tagged"
 tg_h_expect_fail "and so is a tag by its image ID" "was not pulled from a registry" \
   dk tag "$(id_of evil/x:1)" "$R/trusted/bb:tagged"
+tg_h_expect_fail "even a trusted image cannot be tagged into a protected namespace" \
+  "$denied: docker tag to $R/forbidden/x:1 is not allowed: rule \"$R/forbidden/*\" denies that name (a protected namespace)" \
+  dk tag "$R/trusted/bb:1" "$R/forbidden/x:1"
 tg_h_check "no container was created" test "$(count_containers)" = "$before"
 
 # --- docker load of untrusted content under a trusted name
