@@ -96,6 +96,13 @@ typedef struct tg_trust_root {
 	size_t n_public_keys;
 	char *rekor_public_key; /* sigstore: PEM key of the Rekor log whose signed entry a
 	                           signature must have, or NULL (no log entry required) */
+	char *trusted_root;  /* sigstore: a Sigstore trusted_root.json (certificate authorities
+	                        and logs): keyless, or the logs a key-based signature must be in */
+	struct tg_sigstore_identity_rule {
+		char *subject;   /* the certificate's SAN (URI or email), exactly */
+		char *issuer;    /* its OIDC issuer, exactly */
+	} *identities;       /* sigstore keyless: who may sign */
+	size_t n_identities;
 	unsigned long long keys_hash; /* of the key files' contents when the policy was read:
 	                                 a key replaced at the same path changes it */
 } tg_trust_root;

@@ -23,7 +23,10 @@
 
 static const char *const trust_root_keys[] = {"type", "server", "server_ca", "root_keys",
                                               "root_ca", "tofu", "timeout_ms", "credentials",
-                                              "public_keys", "rekor_public_key", "comment"};
+                                              "public_keys", "rekor_public_key",
+                                              "trusted_root", "identities", "comment"};
+static const char *const identity_keys[] = {"subject", "issuer"};
+#define IDENTITIES_MAX 16
 
 static bool known_key(const char *key, const char *const *keys, size_t n)
 {
@@ -80,6 +83,45 @@ static int key_files(struct ctx *c, json_t *v, const char *what, char ***out, si
 	return rc;
 }
 
+static int identity_string(struct ctx *c, json_t *obj, const char *key, char **out)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+	if (v == NULL || v[0] == '\0' || strlen(v) >= 1024)
+		return tg_pv_fail(c, "an identity needs \"%s\": a non-empty string", key);
+	*out = strdup(v);
+	return *out ? TG_OK : tg_error_set(c->err, TG_ENOMEM, "out of memory");
+}
+
+/* "identities": [{"subject": S, "issuer": I}, ...], 1 to IDENTITIES_MAX. */
+static int load_identities(struct ctx *c, json_t *v, tg_trust_root *r)
+{
+	size_t n = json_array_size(v), i;
+	json_t *obj;
+	if (!json_is_array(v) || n == 0 || n > IDENTITIES_MAX)
+		return tg_pv_fail(c, "\"identities\" must be a list of 1 to %d identities "
+		                     "({\"subject\": ..., \"issuer\": ...})", IDENTITIES_MAX);
+	r->identities = calloc(n, sizeof(*r->identities));
+	if (r->identities == NULL)
+		return tg_error_set(c->err, TG_ENOMEM, "out of memory");
+	json_array_foreach(v, i, obj) {
+		const char *key;
+		json_t *ignored;
+		tg_pv_push_index(c, i);
+		r->n_identities = i + 1;
+		json_object_foreach(obj, key, ignored) {
+			if (!known_key(key, identity_keys, 2))
+				return tg_pv_fail(c, "unknown identity key \"%s\" (known: subject, issuer)", key);
+		}
+		int rc = identity_string(c, obj, "subject", &r->identities[i].subject);
+		if (rc == TG_OK)
+			rc = identity_string(c, obj, "issuer", &r->identities[i].issuer);
+		if (rc != TG_OK)
+			return rc;
+		tg_pv_pop(c);
+	}
+	return TG_OK;
+}
+
 /* One member of a trust root object. */
 static int load_trust_root_field(struct ctx *c, const char *key, json_t *v, tg_trust_root *r)
 {
@@ -96,6 +138,10 @@ static int load_trust_root_field(struct ctx *c, const char *key, json_t *v, tg_t
 	}
 	if (strcmp(key, "rekor_public_key") == 0)
 		return readable_file(c, v, "\"rekor_public_key\"", &r->rekor_public_key);
+	if (strcmp(key, "trusted_root") == 0)
+		return readable_file(c, v, "\"trusted_root\"", &r->trusted_root);
+	if (strcmp(key, "identities") == 0)
+		return load_identities(c, v, r);
 	if (strcmp(key, "public_keys") == 0)
 		return key_files(c, v, "\"public_keys\"", &r->public_keys, &r->n_public_keys);
 	if (strcmp(key, "server") == 0)
@@ -152,6 +198,34 @@ static int hash_key_file(struct ctx *c, const char *path, bool sigstore, unsigne
 	return TG_OK;
 }
 
+static unsigned long long fnv1a(unsigned long long h, const char *s)
+{
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (h ^ 0x1f) * 1099511628211ULL; /* a separator: ("ab","c") differs from ("a","bc") */
+}
+
+/* The trusted root is a Sigstore trusted root with logs; its certificates
+ * and keys are parsed where they are used (trustcache). */
+static int check_trusted_root_file(struct ctx *c, const char *path)
+{
+	json_error_t jerr;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	const char *media = json_string_value(json_object_get(doc, "mediaType"));
+	int rc = TG_OK;
+	if (doc == NULL)
+		rc = tg_pv_fail(c, "\"trusted_root\" \"%s\" is not JSON: line %d: %s", path, jerr.line,
+		                jerr.text);
+	else if (media == NULL ||
+	         strcmp(media, "application/vnd.dev.sigstore.trustedroot+json;version=0.1") != 0 ||
+	         json_array_size(json_object_get(doc, "tlogs")) == 0)
+		rc = tg_pv_fail(c, "\"trusted_root\" \"%s\" is not a Sigstore trusted root with "
+		                "transparency logs (mediaType application/vnd.dev.sigstore.trustedroot"
+		                "+json;version=0.1, \"tlogs\")", path);
+	json_decref(doc);
+	return rc;
+}
+
 static int hash_keys(struct ctx *c, tg_trust_root *r)
 {
 	bool sigstore = r->type == TG_TRUST_ROOT_SIGSTORE;
@@ -163,21 +237,40 @@ static int hash_keys(struct ctx *c, tg_trust_root *r)
 		rc = hash_key_file(c, r->public_keys[i], sigstore, &r->keys_hash);
 	if (rc == TG_OK && r->rekor_public_key != NULL)
 		rc = hash_key_file(c, r->rekor_public_key, sigstore, &r->keys_hash);
+	if (rc == TG_OK && r->trusted_root != NULL)
+		rc = hash_key_file(c, r->trusted_root, false, &r->keys_hash);
+	if (rc == TG_OK && r->trusted_root != NULL)
+		rc = check_trusted_root_file(c, r->trusted_root);
+	for (size_t i = 0; i < r->n_identities; i++) {
+		r->keys_hash = fnv1a(r->keys_hash, r->identities[i].subject);
+		r->keys_hash = fnv1a(r->keys_hash, r->identities[i].issuer);
+	}
 	return rc;
 }
 
-/* cosign key-based verification: keys, and nothing Notary's. */
+/* Sigstore: keys (key-based) or a trusted root and identities (keyless),
+ * and nothing Notary's. */
 static int check_sigstore_root(struct ctx *c, const char *name, tg_trust_root *r)
 {
-	if (r->n_public_keys == 0 || r->n_public_keys > 16)
-		return tg_pv_fail(c, "sigstore trust root \"%s\" needs \"public_keys\": 1 to 16 PEM "
-		                     "public key files its signatures must verify with (keyless "
-		                     "verification is not supported yet)", name);
 	if (r->server || r->server_ca || r->root_ca || r->credentials || r->n_root_keys || r->tofu)
-		return tg_pv_fail(c, "sigstore trust root \"%s\" takes \"public_keys\" and "
+		return tg_pv_fail(c, "sigstore trust root \"%s\" takes \"public_keys\", "
+		                     "\"rekor_public_key\", \"trusted_root\", \"identities\" and "
 		                     "\"timeout_ms\" only: its signatures are read from the image's "
 		                     "registry (server, server_ca, root_keys, root_ca, tofu, credentials "
 		                     "are Notary's)", name);
+	if (r->n_public_keys == 0 && (r->trusted_root == NULL || r->n_identities == 0))
+		return tg_pv_fail(c, "sigstore trust root \"%s\" needs either \"public_keys\" (1 to 16 "
+		                     "PEM public key files: key-based) or \"trusted_root\" and "
+		                     "\"identities\" (keyless)", name);
+	if (r->n_public_keys > 16)
+		return tg_pv_fail(c, "sigstore trust root \"%s\" has more than 16 \"public_keys\"", name);
+	if (r->n_public_keys > 0 && r->n_identities > 0)
+		return tg_pv_fail(c, "sigstore trust root \"%s\" has both \"public_keys\" and "
+		                     "\"identities\": make one root for keys and one for keyless "
+		                     "identities", name);
+	if (r->rekor_public_key != NULL && r->trusted_root != NULL)
+		return tg_pv_fail(c, "sigstore trust root \"%s\" has both \"rekor_public_key\" and "
+		                     "\"trusted_root\": the trusted root already names its logs", name);
 	return TG_OK;
 }
 
@@ -195,7 +288,7 @@ static int load_trust_root(struct ctx *c, const char *name, json_t *obj, tg_trus
 		if (!known_key(key, trust_root_keys, sizeof(trust_root_keys) / sizeof(trust_root_keys[0])))
 			return tg_pv_fail(c, "unknown trust root key \"%s\" (known: type, server, server_ca, "
 			                     "root_keys, root_ca, tofu, timeout_ms, credentials, public_keys, "
-			                     "rekor_public_key, comment)", key);
+			                     "rekor_public_key, trusted_root, identities, comment)", key);
 		int rc = load_trust_root_field(c, key, v, r);
 		if (rc != TG_OK)
 			return rc;
@@ -208,9 +301,11 @@ static int load_trust_root(struct ctx *c, const char *name, json_t *obj, tg_trus
 		return krc;
 	if (r->type == TG_TRUST_ROOT_SIGSTORE)
 		return check_sigstore_root(c, name, r);
-	if (r->n_public_keys > 0 || r->rekor_public_key != NULL)
-		return tg_pv_fail(c, "\"public_keys\" and \"rekor_public_key\" belong to sigstore trust "
-		                     "roots; a notary root pins \"root_keys\"");
+	if (r->n_public_keys > 0 || r->rekor_public_key != NULL || r->trusted_root != NULL ||
+	    r->n_identities > 0)
+		return tg_pv_fail(c, "\"public_keys\", \"rekor_public_key\", \"trusted_root\" and "
+		                     "\"identities\" belong to sigstore trust roots; a notary root pins "
+		                     "\"root_keys\"");
 	if (r->server == NULL)
 		return tg_pv_fail(c, "trust root \"%s\" needs \"server\", the Notary server's URL", name);
 	if (r->n_root_keys == 0 && r->root_ca == NULL && !r->tofu)
@@ -321,6 +416,12 @@ void tg_pv_free_trust(tg_policy *p)
 		free(r->root_ca);
 		free(r->credentials);
 		free(r->rekor_public_key);
+		free(r->trusted_root);
+		for (size_t k = 0; k < r->n_identities; k++) {
+			free(r->identities[k].subject);
+			free(r->identities[k].issuer);
+		}
+		free(r->identities);
 		tg_pv_free_strings(r->root_keys, r->n_root_keys);
 		tg_pv_free_strings(r->public_keys, r->n_public_keys);
 	}

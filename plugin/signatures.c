@@ -147,7 +147,7 @@ static void fingerprint_root(const tg_trust_root *r, char *out, size_t n)
 	unsigned long long h = 1469598103934665603ULL;
 	const char *parts[] = {r->type == TG_TRUST_ROOT_SIGSTORE ? "sigstore" : "notary", r->server,
 	                       r->server_ca, r->root_ca, r->tofu ? "tofu" : "pinned",
-	                       r->rekor_public_key};
+	                       r->rekor_public_key, r->trusted_root};
 	const size_t n_parts = sizeof(parts) / sizeof(parts[0]);
 	for (size_t i = 0; i < n_parts + r->n_root_keys + r->n_public_keys; i++) {
 		const char *p = i < n_parts                    ? parts[i]
@@ -362,10 +362,45 @@ static int as_lookup_code(int rc)
 	return rc == TG_EIO || rc == TG_ETIMEOUT || rc == TG_ENOMEM ? rc : TG_EINVAL;
 }
 
+/* What a sigstore trust root verifies with, loaded for one lookup. */
+struct sigstore_material {
+	tg_cosign_keys *keys;   /* key-based, or NULL (keyless) */
+	tg_sigstore_root *logs; /* the trusted root, or the Rekor key's log; NULL: none required */
+	tg_sigstore_signer signers[16];
+	tg_sigstore_policy policy;
+};
+
+static void material_free(struct sigstore_material *m)
+{
+	tg_cosign_keys_free(m->keys);
+	tg_sigstore_root_free(m->logs);
+}
+
+static int material_load(const tg_trust_root *r, struct sigstore_material *m, tg_error *err)
+{
+	int rc = TG_OK;
+	memset(m, 0, sizeof(*m));
+	if (r->n_public_keys > 0)
+		rc = tg_cosign_keys_load((const char *const *)r->public_keys, r->n_public_keys, &m->keys,
+		                         err);
+	if (rc == TG_OK && r->trusted_root != NULL)
+		rc = tg_sigstore_root_load(r->trusted_root, &m->logs, err);
+	else if (rc == TG_OK && r->rekor_public_key != NULL)
+		rc = tg_sigstore_root_from_log_key(r->rekor_public_key, &m->logs, err);
+	for (size_t i = 0; i < r->n_identities && i < 16; i++)
+		m->signers[i] = (tg_sigstore_signer){r->identities[i].subject, r->identities[i].issuer};
+	m->policy = (tg_sigstore_policy){m->keys, m->logs, m->signers, r->n_identities,
+	                                 TG_SIGSTORE_COSIGN_PREDICATE};
+	if (rc != TG_OK)
+		material_free(m);
+	return rc == TG_OK ? TG_OK : TG_EINVAL; /* a broken key or root is a no, never stale */
+}
+
 struct cosign_call {
 	struct fetch_ctx *fc;
 	const tg_reference *ref;
 	const char *gun, *digest;
+	struct sigstore_material m;
 };
 
 static const char *base_name(const char *path)
@@ -374,30 +409,25 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* With a "rekor_public_key", the signature's transparency-log entry. */
-static int check_tlog(const tg_trust_root *root, json_t *layer,
-                      const tg_registry_content *payload, const char *sig, tg_error *err)
+/* When the root names logs, the signature's transparency-log entry. */
+static int check_tlog(const struct sigstore_material *m, json_t *layer,
+                      const tg_registry_content *payload, const char *sig, size_t key_index,
+                      tg_error *err)
 {
-	if (root->rekor_public_key == NULL)
+	if (m->logs == NULL)
 		return TG_OK;
-	tg_cosign_keys *rekor = NULL;
-	const char *files[] = {root->rekor_public_key};
-	int rc = tg_cosign_keys_load(files, 1, &rekor, err);
-	if (rc == TG_OK)
-		rc = tg_cosign_verify_tlog(
-			rekor,
-			json_string_value(json_object_get(json_object_get(layer, "annotations"),
-			                                  TG_COSIGN_BUNDLE_ANNOTATION)),
-			(const unsigned char *)tg_buf_str(&payload->body), payload->body.len, sig, err);
-	tg_cosign_keys_free(rekor);
-	return rc == TG_OK ? TG_OK : as_lookup_code(rc);
+	return tg_cosign_verify_tlog(
+		m->logs,
+		json_string_value(json_object_get(json_object_get(layer, "annotations"),
+		                                  TG_COSIGN_BUNDLE_ANNOTATION)),
+		(const unsigned char *)tg_buf_str(&payload->body), payload->body.len, sig,
+		tg_cosign_keys_at(m->keys, key_index), err);
 }
 
 /* Check the layers of a cosign signature manifest: the first whose payload
  * verifies with one of keys fills *v. Else TG_EINVAL with the first
  * reason. */
-static int check_cosign_layers(struct cosign_call *c, const tg_cosign_keys *keys,
-                               const char *base, const tg_http_options *opt, json_t *layers,
+static int check_cosign_layers(struct cosign_call *c, const char *base, const tg_http_options *opt, json_t *layers,
                                tg_cache_value *v, tg_error *err)
 {
 	size_t i, which;
@@ -420,10 +450,10 @@ static int check_cosign_layers(struct cosign_call *c, const tg_cosign_keys *keys
 			lrc = tg_registry_fetch_blob(base, c->ref->path, payload_digest,
 			                             TG_COSIGN_PAYLOAD_MAX, &now, &payload, &why);
 		if (lrc == TG_OK) {
-			lrc = tg_cosign_verify(keys, (const unsigned char *)tg_buf_str(&payload.body),
+			lrc = tg_cosign_verify(c->m.keys, (const unsigned char *)tg_buf_str(&payload.body),
 			                       payload.body.len, sig, c->digest, &which, &why);
 			if (lrc == TG_OK)
-				lrc = check_tlog(c->fc->root, layer, &payload, sig, &why);
+				lrc = check_tlog(&c->m, layer, &payload, sig, which, &why);
 			tg_registry_content_free(&payload);
 		}
 		if (lrc == TG_OK) {
@@ -439,9 +469,25 @@ static int check_cosign_layers(struct cosign_call *c, const tg_cosign_keys *keys
 	return rc;
 }
 
-/* The Sigstore bundle layer of referrer manifest d, checked with keys. */
-static int check_bundle_referrer(struct cosign_call *c, const tg_cosign_keys *keys,
-                                 const char *base, const tg_http_options *opt,
+/* Who signed, into the verdict: a key's file name, or the keyless
+ * identity (its subject in signer, all of it in detail). */
+static void record_bundle_signer(const struct cosign_call *c, const tg_sigstore_verified *who,
+                                 tg_cache_value *v)
+{
+	snprintf(v->digest, sizeof(v->digest), "%s", c->digest);
+	if (c->m.keys != NULL) {
+		snprintf(v->signer, sizeof(v->signer), "%.63s",
+		         base_name(c->fc->root->public_keys[who->key_index]));
+		snprintf(v->detail, sizeof(v->detail), "bundle");
+		return;
+	}
+	snprintf(v->signer, sizeof(v->signer), "%.63s", who->identity.subject);
+	snprintf(v->detail, sizeof(v->detail), "keyless: %.150s (issuer %.80s)",
+	         who->identity.subject, who->identity.issuer);
+}
+
+/* The Sigstore bundle layer of referrer manifest d, checked. */
+static int check_bundle_referrer(struct cosign_call *c, const char *base, const tg_http_options *opt,
                                  const tg_registry_descriptor *d, tg_cache_value *v,
                                  tg_error *err)
 {
@@ -454,7 +500,7 @@ static int check_bundle_referrer(struct cosign_call *c, const tg_cosign_keys *ke
 	if (rc != TG_OK)
 		return tg_error_set(err, rc, "%s", why.msg);
 	json_t *root = json_loadb(tg_buf_str(&m.body), m.body.len, 0, NULL);
-	size_t i, which;
+	size_t i;
 	json_t *layer;
 	rc = tg_error_set(err, TG_EINVAL, "a Sigstore bundle artifact without a bundle layer");
 	json_array_foreach(json_object_get(root, "layers"), i, layer) {
@@ -468,14 +514,12 @@ static int check_bundle_referrer(struct cosign_call *c, const tg_cosign_keys *ke
 			                            &now, &blob, err);
 		if (rc != TG_OK)
 			break;
-		rc = tg_sigstore_bundle_verify(tg_buf_str(&blob.body), blob.body.len, keys, c->digest,
-		                               TG_SIGSTORE_COSIGN_PREDICATE, &which, err);
+		tg_sigstore_verified who;
+		rc = tg_sigstore_bundle_verify(tg_buf_str(&blob.body), blob.body.len, &c->m.policy,
+		                               c->digest, &who, err);
 		tg_registry_content_free(&blob);
 		if (rc == TG_OK) {
-			snprintf(v->digest, sizeof(v->digest), "%s", c->digest);
-			snprintf(v->signer, sizeof(v->signer), "%.63s",
-			         base_name(c->fc->root->public_keys[which]));
-			snprintf(v->detail, sizeof(v->detail), "bundle");
+			record_bundle_signer(c, &who, v);
 			break;
 		}
 	}
@@ -486,7 +530,7 @@ static int check_bundle_referrer(struct cosign_call *c, const tg_cosign_keys *ke
 
 /* cosign 3: Sigstore bundles that refer to the image (referrers API or its
  * fallback tag). TG_ENOTFOUND when there are none. */
-static int check_bundles(struct cosign_call *c, const tg_cosign_keys *keys, const char *base,
+static int check_bundles(struct cosign_call *c, const char *base,
                          const tg_http_options *opt, tg_cache_value *v, tg_error *err)
 {
 	tg_registry_referrers *refs = malloc(sizeof(*refs));
@@ -507,12 +551,7 @@ static int check_bundles(struct cosign_call *c, const tg_cosign_keys *keys, cons
 			continue;
 		if (++tried > 8) /* bounded work, whatever a repository holds */
 			break;
-		int brc = c->fc->root->rekor_public_key != NULL
-		                  ? tg_error_set(&why, TG_EINVAL, "only a classic cosign signature can "
-		                                 "show the transparency-log entry this trust root "
-		                                 "requires (entries in Sigstore bundles are not "
-		                                 "checked yet)")
-		                  : check_bundle_referrer(c, keys, base, opt, &refs->items[i], v, &why);
+		int brc = check_bundle_referrer(c, base, opt, &refs->items[i], v, &why);
 		if (brc == TG_OK) {
 			free(refs);
 			return TG_OK;
@@ -527,19 +566,32 @@ static int check_bundles(struct cosign_call *c, const tg_cosign_keys *keys, cons
 	return rc == TG_OK ? err->code : rc;
 }
 
+/* The classic signature manifest (tag sha256-<hex>.sig): key-based only. */
+static int check_classic(struct cosign_call *c, const char *base, tg_http_options *opt,
+                         const tg_registry_content *m, tg_cache_value *v, tg_error *err)
+{
+	if (c->m.keys == NULL)
+		return tg_error_set(err, TG_EINVAL, "%s has only a classic cosign signature (tag "
+		                    "sha256-<hex>.sig), which keyless trust roots do not read: sign with "
+		                    "cosign 3's Sigstore bundles (cosign sign --new-bundle-format)",
+		                    c->digest);
+	json_t *root_json = json_loadb(tg_buf_str(&m->body), m->body.len, 0, NULL);
+	int rc = check_cosign_layers(c, base, opt, json_object_get(root_json, "layers"), v, err);
+	json_decref(root_json);
+	return rc;
+}
+
 static int cosign_call_fn(void *arg, tg_cache_value *v, tg_error *err)
 {
 	struct cosign_call *c = arg;
-	const tg_trust_root *root = c->fc->root;
 	char base[TG_REGISTRY_BASE_URL_MAX], tag[96];
 	tg_http_options opt;
-	tg_cosign_keys *keys = NULL;
-	int rc = tg_cosign_keys_load((const char *const *)root->public_keys, root->n_public_keys,
-	                             &keys, err);
-	if (rc == TG_OK)
-		rc = registry_access(c->fc->policy, c->ref, &c->fc->deadline, base, &opt, err);
+	int rc = material_load(c->fc->root, &c->m, err);
+	if (rc != TG_OK)
+		return rc;
+	rc = registry_access(c->fc->policy, c->ref, &c->fc->deadline, base, &opt, err);
 	if (rc != TG_OK) {
-		tg_cosign_keys_free(keys);
+		material_free(&c->m);
 		return rc == TG_ENOTFOUND ? TG_EINVAL : rc; /* only the registry may say "not signed" */
 	}
 	snprintf(tag, sizeof(tag), "sha256-%.64s%s", c->digest + 7, TG_COSIGN_SIG_TAG_SUFFIX);
@@ -549,23 +601,17 @@ static int cosign_call_fn(void *arg, tg_cache_value *v, tg_error *err)
 	if (rc == TG_OK)
 		rc = tg_registry_fetch_manifest(base, c->ref->path, tag, &opt, &m, &why);
 	if (rc == TG_ENOTFOUND) { /* no classic signature: bundles (cosign 3)? */
-		rc = check_bundles(c, keys, base, &opt, v, err);
+		rc = check_bundles(c, base, &opt, v, err);
 		if (rc == TG_ENOTFOUND)
 			tg_error_set(err, TG_ENOTFOUND, "%s has no cosign signature in %s (no tag %s, no "
 			             "Sigstore bundle referring to it)", c->digest, c->gun, tag);
-		tg_cosign_keys_free(keys);
-		return rc;
-	}
-	if (rc != TG_OK)
+	} else if (rc != TG_OK) {
 		rc = tg_error_set(err, rc, "%s", why.msg);
-	if (rc == TG_OK) {
-		json_t *root_json = json_loadb(tg_buf_str(&m.body), m.body.len, 0, NULL);
-		rc = check_cosign_layers(c, keys, base, &opt, json_object_get(root_json, "layers"), v,
-		                         err);
-		json_decref(root_json);
+	} else {
+		rc = check_classic(c, base, &opt, &m, v, err);
 		tg_registry_content_free(&m);
 	}
-	tg_cosign_keys_free(keys);
+	material_free(&c->m);
 	return rc;
 }
 
@@ -595,7 +641,7 @@ static void check_cosign(struct fetch_ctx *fc, const char *gun, const tg_referen
 	}
 	char key[TG_CACHE_KEY_MAX];
 	snprintf(key, sizeof(key), "%s\x1fsigstore\x1f%s\x1f" "digest\x1f%s", gun, fc->root_id, digest);
-	struct cosign_call call = {fc, ref, gun, digest};
+	struct cosign_call call = {.fc = fc, .ref = ref, .gun = gun, .digest = digest};
 	tg_cache_value v;
 	rc = cached_answer(fc, key, TG_CACHE_VERDICT_TTL, cosign_call_fn, &call, &v, &err);
 	if (rc != TG_OK) {
@@ -605,7 +651,10 @@ static void check_cosign(struct fetch_ctx *fc, const char *gun, const tg_referen
 	}
 	snprintf(f->digest, sizeof(f->digest), "%s", v.digest);
 	snprintf(f->signer, sizeof(f->signer), "%s", v.signer);
-	set_fact(f, TG_SIG_VERIFIED, "%s is signed with cosign key %s", v.digest, v.signer);
+	if (strncmp(v.detail, "keyless: ", 9) == 0)
+		set_fact(f, TG_SIG_VERIFIED, "%s is signed by %s", v.digest, v.detail + 9);
+	else
+		set_fact(f, TG_SIG_VERIFIED, "%s is signed with cosign key %s", v.digest, v.signer);
 }
 
 static void set_deadline(struct fetch_ctx *fc)

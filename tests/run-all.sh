@@ -50,5 +50,13 @@ for t in tests/integration/test_*.sh; do
   tally "$t" $?
 done
 
+# The keyless verifier (parsers of bundles, certificates, log entries and
+# trusted roots) on the forged material, under the sanitizers too.
+step "integration: keyless verify-bundle under ASan + UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  TG_KEYLESS_CLI_ONLY=1 TG_BIN="$root/build-asan/plugin/trustgate" \
+  bash tests/integration/test_sigstore_keyless.sh
+tally "keyless verify-bundle (sanitizers)" $?
+
 printf '\n%d passed, %d failed\n' "$passed" "$failed"
 [[ $failed -eq 0 ]]

@@ -11,9 +11,11 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 
 #include "trustcache/b64.h"
-#include "trustcache/registry.h"
+#include "trustcache/rekor.h"
+#include "trustcache/sigstore_internal.h"
 
 struct tg_cosign_keys {
 	size_t n;
@@ -67,23 +69,21 @@ int tg_cosign_keys_load(const char *const *files, size_t n, tg_cosign_keys **out
 	return TG_OK;
 }
 
-/* Whether sig is key's signature over msg, as cosign signs. */
-static bool signature_checks(EVP_PKEY *key, const unsigned char *msg, size_t len,
-                             const unsigned char *sig, size_t sig_len)
+size_t tg_cosign_keys_count(const tg_cosign_keys *keys)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	const EVP_MD *md = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 ? NULL : EVP_sha256();
-	bool ok = ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, md, NULL, key) == 1 &&
-	          EVP_DigestVerify(ctx, sig, sig_len, msg, len) == 1;
-	EVP_MD_CTX_free(ctx);
-	return ok;
+	return keys->n;
+}
+
+EVP_PKEY *tg_cosign_keys_at(const tg_cosign_keys *keys, size_t i)
+{
+	return keys->keys[i];
 }
 
 bool tg_cosign_keys_verify(const tg_cosign_keys *keys, const unsigned char *msg, size_t len,
                            const unsigned char *sig, size_t sig_len, size_t *key_index)
 {
 	for (size_t i = 0; i < keys->n; i++) {
-		if (signature_checks(keys->keys[i], msg, len, sig, sig_len)) {
+		if (tgs_signature_checks(keys->keys[i], msg, len, sig, sig_len)) {
 			if (key_index != NULL)
 				*key_index = i;
 			return true;
@@ -140,71 +140,64 @@ int tg_cosign_verify(const tg_cosign_keys *keys, const unsigned char *payload, s
 	return rc;
 }
 
-/* The entry's body says it logged sig_b64 over payload. */
-static int check_rekord_body(const char *body_b64, const unsigned char *payload, size_t len,
-                             const char *sig_b64, tg_error *err)
+/* The Payload's logID: the log's id in hex. */
+static int read_log_id(const char *hex, unsigned char id[32])
 {
-	unsigned char *body = NULL;
-	size_t body_len = 0;
-	char digest[TG_REGISTRY_DIGEST_SIZE];
+	if (hex == NULL || strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
+		return TG_EINVAL;
+	for (size_t i = 0; i < 32; i++) {
+		unsigned int byte;
+		if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
+			return TG_EINVAL;
+		id[i] = (unsigned char)byte;
+	}
+	return TG_OK;
+}
+
+/* The entry's SET verifies and its body records sig over payload by signer. */
+static int check_entry(const tg_sigstore_root *logs, json_t *root, const unsigned char *payload,
+                       size_t payload_len, const char *sig_b64, EVP_PKEY *signer,
+                       tg_error *err)
+{
+	json_t *p = json_object_get(root, "Payload");
+	const char *set_b64 = json_string_value(json_object_get(root, "SignedEntryTimestamp"));
+	const char *body_b64 = json_string_value(json_object_get(p, "body"));
+	json_t *time = json_object_get(p, "integratedTime"), *index = json_object_get(p, "logIndex");
+	unsigned char id[32], payload_sha[32], *set = NULL, *body = NULL, *sig = NULL;
+	size_t set_len = 0, body_len = 0, sig_len = 0;
 	tg_error sub;
-	if (tg_b64_decode(body_b64, strlen(body_b64), 256 * 1024, &body, &body_len, &sub) != TG_OK)
-		return tg_error_set(err, TG_EINVAL, "the transparency-log entry's body is not base64");
-	json_t *e = json_loadb((const char *)body, body_len, JSON_REJECT_DUPLICATES, NULL);
+	int rc;
+	if (body_b64 == NULL || strpbrk(body_b64, "\"\\") || !json_is_integer(time) ||
+	    !json_is_integer(index) ||
+	    read_log_id(json_string_value(json_object_get(p, "logID")), id) != TG_OK ||
+	    tgs_b64(set_b64, 4096, &set, &set_len, &sub) != TG_OK ||
+	    tgs_b64(body_b64, 256 * 1024, &body, &body_len, &sub) != TG_OK ||
+	    tgs_b64(sig_b64, 4096, &sig, &sig_len, &sub) != TG_OK)
+		rc = tg_error_set(err, TG_EINVAL, "the transparency-log entry is malformed");
+	else
+		rc = tg_rekor_verify_set(logs, body_b64, json_integer_value(time), id,
+		                         json_integer_value(index), set, set_len, err);
+	if (rc == TG_OK) {
+		SHA256(payload, payload_len, payload_sha);
+		rc = tg_rekor_entry_records(body, body_len, "hashedrekord", payload_sha, sig, sig_len,
+		                            NULL, signer, err);
+	}
+	free(set);
 	free(body);
-	json_t *spec = json_object_get(e, "spec");
-	const char *kind = json_string_value(json_object_get(e, "kind"));
-	const char *value = json_string_value(
-		json_object_get(json_object_get(json_object_get(spec, "data"), "hash"), "value"));
-	const char *logged = json_string_value(
-		json_object_get(json_object_get(spec, "signature"), "content"));
-	int rc = tg_registry_sha256(payload, len, digest);
-	if (rc != TG_OK)
-		rc = tg_error_set(err, rc, "cannot compute sha256");
-	else if (kind == NULL || strcmp(kind, "hashedrekord") != 0)
-		rc = tg_error_set(err, TG_EINVAL, "the transparency-log entry is not a hashedrekord");
-	else if (value == NULL || strcmp(value, digest + 7) != 0) /* hex, without "sha256:" */
-		rc = tg_error_set(err, TG_EINVAL, "the transparency-log entry is for another payload");
-	else if (logged == NULL || strcmp(logged, sig_b64) != 0)
-		rc = tg_error_set(err, TG_EINVAL, "the transparency-log entry records another signature");
-	json_decref(e);
+	free(sig);
 	return rc;
 }
 
-int tg_cosign_verify_tlog(const tg_cosign_keys *rekor_keys, const char *entry_json,
+int tg_cosign_verify_tlog(const tg_sigstore_root *logs, const char *entry_json,
                           const unsigned char *payload, size_t payload_len, const char *sig_b64,
-                          tg_error *err)
+                          EVP_PKEY *signer, tg_error *err)
 {
 	if (entry_json == NULL)
 		return tg_error_set(err, TG_EINVAL, "the signature has no transparency-log entry, which "
 		                    "this trust root requires");
 	json_t *root = json_loads(entry_json, JSON_REJECT_DUPLICATES, NULL);
-	json_t *p = json_object_get(root, "Payload");
-	const char *set_b64 = json_string_value(json_object_get(root, "SignedEntryTimestamp"));
-	const char *body = json_string_value(json_object_get(p, "body"));
-	const char *log_id = json_string_value(json_object_get(p, "logID"));
-	json_t *time = json_object_get(p, "integratedTime"), *index = json_object_get(p, "logIndex");
-	char canonical[8192];
-	unsigned char *set = NULL;
-	size_t set_len = 0;
-	tg_error sub;
-	int rc = TG_OK;
-	/* Its fields are base64, hex and integers: nothing JSON would escape. */
-	if (set_b64 == NULL || body == NULL || log_id == NULL || !json_is_integer(time) ||
-	    !json_is_integer(index) || strpbrk(body, "\"\\") || strpbrk(log_id, "\"\\") ||
-	    snprintf(canonical, sizeof(canonical),
-	             "{\"body\":\"%s\",\"integratedTime\":%lld,\"logID\":\"%s\",\"logIndex\":%lld}", body,
-	             (long long)json_integer_value(time), log_id,
-	             (long long)json_integer_value(index)) >= (int)sizeof(canonical) ||
-	    tg_b64_decode(set_b64, strlen(set_b64), 4096, &set, &set_len, &sub) != TG_OK)
-		rc = tg_error_set(err, TG_EINVAL, "the transparency-log entry is malformed");
-	else if (!tg_cosign_keys_verify(rekor_keys, (const unsigned char *)canonical,
-	                                strlen(canonical), set, set_len, NULL))
-		rc = tg_error_set(err, TG_EINVAL, "the transparency-log entry's signed timestamp does "
-		                  "not verify with the configured Rekor key");
-	else
-		rc = check_rekord_body(body, payload, payload_len, sig_b64, err);
-	free(set);
+	int rc = root != NULL ? check_entry(logs, root, payload, payload_len, sig_b64, signer, err)
+	                      : tg_error_set(err, TG_EINVAL, "the transparency-log entry is malformed");
 	json_decref(root);
 	return rc;
 }

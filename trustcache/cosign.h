@@ -25,7 +25,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <openssl/types.h>
+
 #include "common/tg_error.h"
+#include "trustcache/sigstore_root.h"
 
 #define TG_COSIGN_SIG_TAG_SUFFIX ".sig"
 #define TG_COSIGN_SIGNATURE_ANNOTATION "dev.cosignproject.cosign/signature"
@@ -46,6 +49,10 @@ int tg_cosign_keys_load(const char *const *files, size_t n, tg_cosign_keys **out
 
 void tg_cosign_keys_free(tg_cosign_keys *keys);
 
+/* How many keys there are, and the i-th (borrowed, i < count). */
+size_t tg_cosign_keys_count(const tg_cosign_keys *keys);
+EVP_PKEY *tg_cosign_keys_at(const tg_cosign_keys *keys, size_t i);
+
 /* Whether sig (raw bytes) is one of keys' signatures over msg (SHA-256;
  * Ed25519 as is); *key_index (may be NULL) receives which. */
 bool tg_cosign_keys_verify(const tg_cosign_keys *keys, const unsigned char *msg, size_t len,
@@ -63,13 +70,14 @@ int tg_cosign_verify(const tg_cosign_keys *keys, const unsigned char *payload, s
 
 /* Check a classic signature's transparency-log entry (the layer annotation
  * TG_COSIGN_BUNDLE_ANNOTATION, as JSON text) offline: its signed entry
- * timestamp must verify with one of rekor_keys over the canonical JSON
- * {"body","integratedTime","logID","logIndex"}, and the entry (a
- * hashedrekord) must record this signature (sig_b64) over this payload
- * (its sha256). Errors: TG_EINVAL with the reason (no entry, bad SET,
- * another signature or payload, not a hashedrekord), TG_ENOMEM. */
-int tg_cosign_verify_tlog(const tg_cosign_keys *rekor_keys, const char *entry_json,
+ * timestamp must verify with the key of one of logs' logs (named by the
+ * entry's logID: the sha256 of the log's key), and the entry (a
+ * hashedrekord) must record this signature (sig_b64) by signer over this
+ * payload (its sha256). Errors: TG_EINVAL with the reason (no entry, unknown
+ * log, bad SET, another signature, signer or payload, not a hashedrekord),
+ * TG_ENOMEM. */
+int tg_cosign_verify_tlog(const tg_sigstore_root *logs, const char *entry_json,
                           const unsigned char *payload, size_t payload_len, const char *sig_b64,
-                          tg_error *err);
+                          EVP_PKEY *signer, tg_error *err);
 
 #endif

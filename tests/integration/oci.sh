@@ -21,3 +21,25 @@ oci_push_blob() {
 oci_push_manifest() {
   curl -sSf -X PUT -H "Content-Type: $3" --data-binary "@$2" "$base/v2/$1/manifests/$4" -o /dev/null
 }
+
+# oci_attach_bundle REPO DIGEST BUNDLE_FILE WORKDIR: cosign 3's layout - the
+# Sigstore bundle as the layer of an artifact manifest whose subject is the
+# image, listed in the referrers fallback index tagged sha256-<hex>
+# (Debian's docker-registry has no referrers API).
+oci_attach_bundle() {
+  local repo=$1 digest=$2 bundle=$3 w=$4 image_size
+  local type=application/vnd.dev.sigstore.bundle.v0.3+json
+  printf '{}' >"$w/empty.json"
+  oci_push_blob "$repo" "$w/empty.json" && oci_push_blob "$repo" "$bundle" || return 1
+  image_size=$(curl -sS -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "$base/v2/$repo/manifests/$digest" | wc -c)
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"%s","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"%s","size":2},"layers":[{"mediaType":"%s","digest":"%s","size":%d}],"subject":{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"%s","size":%d}}' \
+    "$type" "$(oci_sha "$w/empty.json")" "$type" "$(oci_sha "$bundle")" "$(stat -c %s "$bundle")" \
+    "$digest" "$image_size" >"$w/art.json"
+  oci_push_manifest "$repo" "$w/art.json" application/vnd.oci.image.manifest.v1+json \
+    "$(oci_sha "$w/art.json")" || return 1
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d,"artifactType":"%s"}]}' \
+    "$(oci_sha "$w/art.json")" "$(stat -c %s "$w/art.json")" "$type" >"$w/index.json"
+  oci_push_manifest "$repo" "$w/index.json" application/vnd.oci.image.index.v1+json \
+    "sha256-${digest#sha256:}"
+}

@@ -77,8 +77,8 @@ tg_h_expect_fail "a statement changed after signing is refused" \
 bundle "$w/type.bundle" "$w/ec.key" "$w/st-image.json" text/plain
 tg_h_expect_fail "a payload that is not an in-toto statement is refused" \
   "not an in-toto statement" verify "$w/type.bundle" "$w/ec.pub" "sha256:$image"
-tg_h_expect_fail "keyless verification says it is not supported (and does not pass)" \
-  "keyless verification" "$tg" sigstore verify-bundle --bundle "$w/ec.bundle" \
+tg_h_expect_fail "keyless verification of a key-signed bundle without a trusted root fails" \
+  "keyless verification needs --trusted-root" "$tg" sigstore verify-bundle --bundle "$w/ec.bundle" \
   --certificate-identity me@example.com --certificate-oidc-issuer https://issuer.example "sha256:$image"
 tg_h_check "bad usage exits 2" bash -c "'$tg' sigstore verify-bundle --key '$w/ec.pub' x; test \$? = 2"
 

@@ -5,6 +5,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <unistd.h>
 
 #include "trustcache/b64.h"
@@ -178,40 +179,68 @@ static void test_key_files(void **state)
 	assert_int_equal(tg_cosign_keys_load(files, 0, &keys, &err), TG_EINVAL);
 }
 
-/* A Rekor entry: {"SignedEntryTimestamp", "Payload"} for a hashedrekord
- * of (hash, sig), its SET made by setkey. */
-static char *tlog_entry(EVP_PKEY *setkey, const char *hash, const char *sig)
+/* The base64 of key's public key in PEM, as Rekor records a signer. */
+static void public_pem_b64(EVP_PKEY *key, tg_buf *out)
 {
-	char body[2048], canonical[4096];
+	BIO *bio = BIO_new(BIO_s_mem());
+	assert_int_equal(PEM_write_bio_PUBKEY(bio, key), 1);
+	char *pem = NULL;
+	long len = BIO_get_mem_data(bio, &pem);
+	assert_int_equal(tg_b64_encode((const unsigned char *)pem, (size_t)len, out, NULL), 0);
+	BIO_free(bio);
+}
+
+/* A log's id: the hex sha256 of its key's DER. */
+static void log_id_hex(EVP_PKEY *key, char hex[65])
+{
+	unsigned char *der = NULL, md[32];
+	int len = i2d_PUBKEY(key, &der);
+	assert_true(len > 0);
+	SHA256(der, (size_t)len, md);
+	OPENSSL_free(der);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/* A Rekor entry: {"SignedEntryTimestamp", "Payload"} for a hashedrekord
+ * of (hash, sig by signer), its SET made by setkey, in log. */
+static char *tlog_entry(EVP_PKEY *setkey, EVP_PKEY *log, EVP_PKEY *signer, const char *hash,
+                        const char *sig)
+{
+	char body[8192], canonical[16384], id[65];
+	tg_buf pem, b;
+	tg_buf_init(&pem, 4096);
+	tg_buf_init(&b, 16384);
+	public_pem_b64(signer, &pem);
+	log_id_hex(log, id);
 	snprintf(body, sizeof(body), "{\"apiVersion\":\"0.0.1\",\"kind\":\"hashedrekord\",\"spec\":{\"data\":"
-	         "{\"hash\":{\"algorithm\":\"sha256\",\"value\":\"%s\"}},\"signature\":{\"content\":\"%s\"}}}",
-	         hash, sig);
-	tg_buf b;
-	tg_buf_init(&b, 8192);
+	         "{\"hash\":{\"algorithm\":\"sha256\",\"value\":\"%s\"}},\"signature\":{\"content\":\"%s\","
+	         "\"publicKey\":{\"content\":\"%s\"}}}}", hash, sig, tg_buf_str(&pem));
 	tg_error err;
 	assert_int_equal(tg_b64_encode((const unsigned char *)body, strlen(body), &b, &err), 0);
-	snprintf(canonical, sizeof(canonical), "{\"body\":\"%s\",\"integratedTime\":5,\"logID\":\"ab\","
-	         "\"logIndex\":9}", tg_buf_str(&b));
+	snprintf(canonical, sizeof(canonical), "{\"body\":\"%s\",\"integratedTime\":5,\"logID\":\"%s\","
+	         "\"logIndex\":9}", tg_buf_str(&b), id);
 	char *set = sign(setkey, canonical);
-	char *entry = malloc(8192);
-	snprintf(entry, 8192, "{\"SignedEntryTimestamp\":\"%s\",\"Payload\":{\"body\":\"%s\","
-	         "\"integratedTime\":5,\"logIndex\":9,\"logID\":\"ab\"}}", set, tg_buf_str(&b));
+	char *entry = malloc(16384);
+	snprintf(entry, 16384, "{\"SignedEntryTimestamp\":\"%s\",\"Payload\":{\"body\":\"%s\","
+	         "\"integratedTime\":5,\"logIndex\":9,\"logID\":\"%s\"}}", set, tg_buf_str(&b), id);
 	free(set);
 	tg_buf_free(&b);
+	tg_buf_free(&pem);
 	return entry;
 }
 
-/* The log entry must be signed by the log and record this very signature
- * over this very payload. */
+/* The log entry must be signed by a known log and record this very
+ * signature by this very key over this very payload. */
 static void test_tlog_entry(void **state)
 {
 	EVP_PKEY *rekor = make_key("P-256"), *other = make_key("P-256");
+	EVP_PKEY *signer = make_key("P-256");
 	char path[128];
 	write_public(rekor, "rekor.pem", path, sizeof(path));
-	const char *files[] = {path};
-	tg_cosign_keys *keys = NULL;
+	tg_sigstore_root *logs = NULL;
 	tg_error err;
-	assert_int_equal(tg_cosign_keys_load(files, 1, &keys, &err), 0);
+	assert_int_equal(tg_sigstore_root_from_log_key(path, &logs, &err), 0);
 	const char *payload = "the payload";
 	unsigned char md[32];
 	unsigned int n = 0;
@@ -219,26 +248,31 @@ static void test_tlog_entry(void **state)
 	char hex[65];
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	struct { EVP_PKEY *setkey; const char *hash, *sig; int rc; const char *msg; } cases[] = {
-		{rekor, hex, "SIG", 0, ""},
-		{other, hex, "SIG", TG_EINVAL, "signed timestamp does not verify"},
-		{rekor, "00", "SIG", TG_EINVAL, "for another payload"},
-		{rekor, hex, "OTHER", TG_EINVAL, "records another signature"},
+	const char *sig = "U0lH"; /* base64 of "SIG" */
+	struct { EVP_PKEY *setkey, *log, *signer; const char *hash, *sig; int rc; const char *msg; } cases[] = {
+		{rekor, rekor, signer, hex, sig, 0, ""},
+		{other, rekor, signer, hex, sig, TG_EINVAL, "signed entry timestamp does not verify"},
+		{other, other, signer, hex, sig, TG_EINVAL, "a transparency log the trust root does not know"},
+		{rekor, rekor, signer, "00", sig, TG_EINVAL, "for other signed data"},
+		{rekor, rekor, signer, hex, "T1RIRVI=", TG_EINVAL, "records another signature"},
+		{rekor, rekor, other, hex, sig, TG_EINVAL, "records another signer"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *entry = tlog_entry(cases[i].setkey, cases[i].hash, cases[i].sig);
-		int rc = tg_cosign_verify_tlog(keys, entry, (const unsigned char *)payload,
-		                               strlen(payload), "SIG", &err);
+		char *entry = tlog_entry(cases[i].setkey, cases[i].log, cases[i].signer, cases[i].hash,
+		                         cases[i].sig);
+		int rc = tg_cosign_verify_tlog(logs, entry, (const unsigned char *)payload,
+		                               strlen(payload), sig, signer, &err);
 		if (rc != cases[i].rc || (rc != 0 && strstr(err.msg, cases[i].msg) == NULL))
 			fail_msg("case %zu: got %d \"%s\"", i, rc, rc ? err.msg : "");
 		free(entry);
 	}
-	assert_int_equal(tg_cosign_verify_tlog(keys, NULL, (const unsigned char *)payload,
-	                                       strlen(payload), "SIG", &err), TG_EINVAL);
+	assert_int_equal(tg_cosign_verify_tlog(logs, NULL, (const unsigned char *)payload,
+	                                       strlen(payload), sig, signer, &err), TG_EINVAL);
 	assert_contains(err.msg, "has no transparency-log entry");
-	tg_cosign_keys_free(keys);
+	tg_sigstore_root_free(logs);
 	EVP_PKEY_free(rekor);
 	EVP_PKEY_free(other);
+	EVP_PKEY_free(signer);
 }
 
 int main(void)

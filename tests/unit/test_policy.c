@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #define TEST_KEY "/tmp/tg-test-policy-cosign.pub"
+#define TEST_ROOT "/tmp/tg-test-policy-trusted_root.json"
+#define KEYLESS_ID "{\"subject\": \"https://github.com/acme/app/.github/workflows/r.yml@refs/heads/main\", " \
+	"\"issuer\": \"https://token.actions.githubusercontent.com\"}"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,14 +84,39 @@ static const struct invalid_case invalid_cases[] = {
 	 "\"tofu\": true, \"pin\": 1}}}", "unknown trust root key \"pin\""},
 	/* sigstore roots: keys, and nothing of Notary's */
 	{"{\"rules\": [], \"trust_roots\": {\"s\": {\"type\": \"sigstore\"}}}",
-	 "sigstore trust root \"s\" needs \"public_keys\""},
+	 "sigstore trust root \"s\" needs either \"public_keys\""},
+	/* keyless: a trusted root and identities */
+	{"{\"rules\": [], \"trust_roots\": {\"s\": {\"type\": \"sigstore\", \"trusted_root\": \""
+	 TEST_ROOT "\"}}}", "needs either \"public_keys\" (1 to 16 PEM public key files: key-based) "
+	 "or \"trusted_root\" and \"identities\" (keyless)"},
+	{"{\"rules\": [], \"trust_roots\": {\"s\": {\"type\": \"sigstore\", \"trusted_root\": \""
+	 TEST_ROOT "\", \"identities\": []}}}", "\"identities\" must be a list of 1 to 16 identities"},
+	{"{\"rules\": [], \"trust_roots\": {\"s\": {\"type\": \"sigstore\", \"trusted_root\": \""
+	 TEST_ROOT "\", \"identities\": [{\"subject\": \"x\"}]}}}", "an identity needs \"issuer\""},
+	{"{\"rules\": [], \"trust_roots\": {\"s\": {\"type\": \"sigstore\", \"trusted_root\": \""
+	 TEST_ROOT "\", \"identities\": [{\"subject\": \"x\", \"issuer\": \"\"}]}}}",
+	 "an identity needs \"issuer\": a non-empty string"},
+	{"{\"rules\": [], \"trust_roots\": {\"s\": {\"type\": \"sigstore\", \"trusted_root\": \""
+	 TEST_ROOT "\", \"identities\": [{\"subject\": \"x\", \"issuer\": \"y\", \"san\": 1}]}}}",
+	 "unknown identity key \"san\""},
+	{"{\"rules\": [], \"trust_roots\": {\"s\": {\"type\": \"sigstore\", \"trusted_root\": \""
+	 TEST_KEY "\", \"identities\": [" KEYLESS_ID "]}}}", "is not JSON"},
+	{"{\"rules\": [], \"trust_roots\": {\"s\": {\"type\": \"sigstore\", \"trusted_root\": \""
+	 TEST_ROOT "\", \"identities\": [" KEYLESS_ID "], \"public_keys\": [\"" TEST_KEY "\"]}}}",
+	 "has both \"public_keys\" and \"identities\""},
+	{"{\"rules\": [], \"trust_roots\": {\"s\": {\"type\": \"sigstore\", \"trusted_root\": \""
+	 TEST_ROOT "\", \"rekor_public_key\": \"" TEST_KEY "\", \"public_keys\": [\"" TEST_KEY "\"]}}}",
+	 "has both \"rekor_public_key\" and \"trusted_root\""},
+	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": \"https://x\", "
+	 "\"tofu\": true, \"trusted_root\": \"" TEST_ROOT "\"}}}", "belong to sigstore trust roots"},
 	{"{\"rules\": [], \"trust_roots\": {\"s\": {\"type\": \"sigstore\", "
 	 "\"public_keys\": [\"/nonexistent/cosign.pub\"]}}}", "a key file \"/nonexistent/cosign.pub\" cannot be read"},
 	{"{\"rules\": [], \"trust_roots\": {\"s\": {\"type\": \"sigstore\", "
 	 "\"public_keys\": [\"" TEST_KEY "\"], \"server\": \"https://x\"}}}",
-	 "takes \"public_keys\" and \"timeout_ms\" only"},
+	 "takes \"public_keys\", \"rekor_public_key\", \"trusted_root\", \"identities\" and "
+	 "\"timeout_ms\" only"},
 	{"{\"rules\": [], \"trust_roots\": {\"n\": {\"type\": \"notary\", \"server\": \"https://x\", "
-	 "\"tofu\": true, \"public_keys\": [\"/etc/passwd\"]}}}", "\"public_keys\" and \"rekor_public_key\" belong to sigstore"},
+	 "\"tofu\": true, \"public_keys\": [\"/etc/passwd\"]}}}", "\"public_keys\", \"rekor_public_key\", \"trusted_root\" and \"identities\" belong to sigstore"},
 	{"{\"rules\": [], \"registries\": {\"r.io\": {}}}", "registry \"r.io\" needs \"url\""},
 	{"{\"rules\": [], \"cache\": {\"tag_ttl\": 5}}", "unknown cache setting \"tag_ttl\""},
 	{"{\"rules\": [], \"cache\": {\"max_entries\": 5}}",
@@ -216,6 +244,21 @@ static void test_example_files_are_valid(void **state)
 
 /* The cosign example names a key under /etc/trustgate: checked with that
  * path pointed at a real public key. */
+/* text with every from replaced by to (a new string). */
+static char *replace_all(const char *text, const char *from, const char *to)
+{
+	size_t n = 0;
+	for (const char *at = strstr(text, from); at != NULL; at = strstr(at + 1, from))
+		n++;
+	size_t len = strlen(text) + n * strlen(to) + 1;
+	char *out = malloc(len), *w = out;
+	assert_non_null(out);
+	for (const char *at; (at = strstr(text, from)) != NULL; text = at + strlen(from))
+		w += sprintf(w, "%.*s%s", (int)(at - text), text, to);
+	strcpy(w, text);
+	return out;
+}
+
 static void test_cosign_example_is_valid(void **state)
 {
 	const char *src = getenv("TG_SOURCE_DIR");
@@ -224,12 +267,9 @@ static void test_cosign_example_is_valid(void **state)
 	snprintf(path, sizeof(path), "%s/contrib/policy.cosign.json", src);
 	size_t len;
 	char *text = tg_test_read_file(path, &len);
-	const char *from = "/etc/trustgate/acme-cosign.pub", *to = TEST_KEY;
-	char *at = strstr(text, from);
-	assert_non_null(at);
-	char *fixed = malloc(len + 1);
-	size_t head = (size_t)(at - text);
-	snprintf(fixed, len + 1, "%.*s%s%s", (int)head, text, to, at + strlen(from));
+	char *with_key = replace_all(text, "/etc/trustgate/acme-cosign.pub", TEST_KEY);
+	char *fixed = replace_all(with_key, "/etc/trustgate/sigstore/trusted_root.json", TEST_ROOT);
+	assert_true(strcmp(fixed, text) != 0);
 	tg_policy *p = NULL;
 	tg_error err;
 	if (tg_policy_parse(fixed, strlen(fixed), "policy.cosign.json", &p, &err) != 0)
@@ -238,8 +278,15 @@ static void test_cosign_example_is_valid(void **state)
 	assert_non_null(r);
 	assert_int_equal(r->type, TG_TRUST_ROOT_SIGSTORE);
 	assert_int_equal(r->n_public_keys, 1);
+	r = tg_policy_trust_root(p, "acme-ci-keyless");
+	assert_non_null(r);
+	assert_int_equal(r->n_public_keys, 0);
+	assert_string_equal(r->trusted_root, TEST_ROOT);
+	assert_int_equal(r->n_identities, 1);
+	assert_string_equal(r->identities[0].issuer, "https://token.actions.githubusercontent.com");
 	tg_policy_free(p);
 	free(fixed);
+	free(with_key);
 	free(text);
 }
 
@@ -327,12 +374,19 @@ static int make_test_key(void **state)
 	if (f != NULL)
 		fclose(f);
 	EVP_PKEY_free(k);
+	/* the loader checks a trusted root's shape; trustcache parses the rest */
+	f = fopen(TEST_ROOT, "w");
+	ok = ok && f != NULL && fputs("{\"mediaType\": \"application/vnd.dev.sigstore.trustedroot+json;"
+	                               "version=0.1\", \"tlogs\": [{}]}", f) >= 0;
+	if (f != NULL)
+		fclose(f);
 	return ok ? 0 : -1;
 }
 
 static int remove_test_key(void **state)
 {
 	unlink(TEST_KEY);
+	unlink(TEST_ROOT);
 	return 0;
 }
 

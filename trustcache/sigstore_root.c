@@ -1,0 +1,311 @@
+/* sigstore_root: see sigstore_root.h. Everything is parsed and checked at
+ * load, so a verification never meets a malformed root. */
+#include "trustcache/sigstore_root.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+#include "trustcache/sigstore_cert.h"
+#include "trustcache/sigstore_internal.h"
+
+#define DER_MAX (64u * 1024)
+
+void tg_sigstore_root_free(tg_sigstore_root *root)
+{
+	if (root == NULL)
+		return;
+	for (size_t i = 0; i < root->n_cas; i++)
+		sk_X509_pop_free(root->cas[i].chain, X509_free);
+	for (size_t i = 0; i < root->n_logs; i++)
+		EVP_PKEY_free(root->logs[i].key);
+	free(root);
+}
+
+size_t tg_sigstore_root_ca_count(const tg_sigstore_root *root)
+{
+	return root->n_cas;
+}
+
+size_t tg_sigstore_root_log_count(const tg_sigstore_root *root)
+{
+	return root->n_logs;
+}
+
+const struct tgs_log *tgs_root_log(const tg_sigstore_root *root, const unsigned char *id)
+{
+	for (size_t i = 0; i < root->n_logs; i++)
+		if (memcmp(root->logs[i].id, id, 32) == 0)
+			return &root->logs[i];
+	return NULL;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil), so no timegm (not in POSIX) is needed. */
+static long long days_from_civil(long long y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	long long era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long long)doe - 719468;
+}
+
+int tg_sigstore_parse_time(const char *s, time_t *out)
+{
+	unsigned y, mo, d, h, mi, sec;
+	int n = 0;
+	if (s == NULL || sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2u%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    n != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return TG_EINVAL;
+	const char *rest = s + n;
+	if (*rest == '.') {
+		size_t digits = strspn(rest + 1, "0123456789");
+		if (digits == 0 || digits > 9)
+			return TG_EINVAL;
+		rest += 1 + digits;
+	}
+	if (strcmp(rest, "Z") != 0)
+		return TG_EINVAL;
+	*out = (time_t)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec);
+	return TG_OK;
+}
+
+/* validFor {"start": T, "end": T}: start required, end optional. */
+static int read_window(json_t *v, struct tgs_window *w)
+{
+	json_t *end = json_object_get(v, "end");
+	if (tg_sigstore_parse_time(json_string_value(json_object_get(v, "start")), &w->start) != TG_OK)
+		return TG_EINVAL;
+	w->end = 0;
+	if (end != NULL && !json_is_null(end) && tg_sigstore_parse_time(json_string_value(end), &w->end) != TG_OK)
+		return TG_EINVAL;
+	return TG_OK;
+}
+
+static int read_certificate(json_t *v, X509 **out)
+{
+	unsigned char *der = NULL;
+	size_t len = 0;
+	tg_error ignore;
+	if (tgs_b64(json_string_value(json_object_get(v, "rawBytes")), DER_MAX, &der, &len, &ignore))
+		return TG_EINVAL;
+	*out = tg_sigstore_cert_parse(der, len);
+	free(der);
+	return *out != NULL ? TG_OK : TG_EINVAL;
+}
+
+static int read_ca(json_t *v, struct tgs_ca *ca, const char *what, size_t i, tg_error *err)
+{
+	json_t *certs = json_object_get(json_object_get(v, "certChain"), "certificates"), *c;
+	size_t k;
+	if (json_array_size(certs) == 0 || json_array_size(certs) > 8)
+		return tg_error_set(err, TG_EINVAL, "%s: certificate authority %zu has no "
+		                    "certChain.certificates (1 to 8)", what, i + 1);
+	if (read_window(json_object_get(v, "validFor"), &ca->valid) != TG_OK)
+		return tg_error_set(err, TG_EINVAL, "%s: certificate authority %zu has no valid "
+		                    "validFor.start (RFC 3339 time)", what, i + 1);
+	ca->chain = sk_X509_new_null();
+	if (ca->chain == NULL)
+		return tg_error_set(err, TG_ENOMEM, "out of memory");
+	json_array_foreach(certs, k, c) {
+		X509 *x = NULL;
+		if (read_certificate(c, &x) != TG_OK)
+			return tg_error_set(err, TG_EINVAL, "%s: certificate %zu of certificate authority "
+			                    "%zu is not a base64 DER certificate", what, k + 1, i + 1);
+		if (!sk_X509_push(ca->chain, x)) {
+			X509_free(x);
+			return tg_error_set(err, TG_ENOMEM, "out of memory");
+		}
+	}
+	return TG_OK;
+}
+
+/* The sha256 of key's DER SubjectPublicKeyInfo: a log's id. */
+static int key_id(EVP_PKEY *key, unsigned char id[32])
+{
+	unsigned char *der = NULL;
+	int len = i2d_PUBKEY(key, &der);
+	if (len <= 0)
+		return TG_EINVAL;
+	SHA256(der, (size_t)len, id);
+	OPENSSL_free(der);
+	return TG_OK;
+}
+
+static bool key_type_supported(EVP_PKEY *k)
+{
+	int id = EVP_PKEY_get_base_id(k);
+	return id == EVP_PKEY_EC || id == EVP_PKEY_RSA || id == EVP_PKEY_ED25519;
+}
+
+static int read_log(json_t *v, struct tgs_log *log, const char *what, size_t i, tg_error *err)
+{
+	json_t *pk = json_object_get(v, "publicKey");
+	unsigned char *der = NULL, *id = NULL;
+	size_t len = 0, id_len = 0;
+	tg_error ignore;
+	int rc = TG_OK;
+	if (tgs_b64(json_string_value(json_object_get(pk, "rawBytes")), DER_MAX, &der, &len, &ignore))
+		return tg_error_set(err, TG_EINVAL, "%s: transparency log %zu has no "
+		                    "publicKey.rawBytes in base64", what, i + 1);
+	const char *details = json_string_value(json_object_get(pk, "keyDetails"));
+	const unsigned char *p = der;
+	/* PKCS1_RSA_* keys are a bare RSAPublicKey; the others are PKIX */
+	if (details != NULL && strncmp(details, "PKCS1_RSA", 9) == 0)
+		log->key = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)len);
+	else
+		log->key = d2i_PUBKEY(NULL, &p, (long)len);
+	if (log->key == NULL || p != der + len || !key_type_supported(log->key))
+		rc = tg_error_set(err, TG_EINVAL, "%s: the public key of transparency log %zu is not "
+		                  "an ECDSA, RSA or Ed25519 DER public key", what, i + 1);
+	else if (read_window(json_object_get(pk, "validFor"), &log->valid) != TG_OK)
+		rc = tg_error_set(err, TG_EINVAL, "%s: transparency log %zu has no valid "
+		                  "publicKey.validFor.start (RFC 3339 time)", what, i + 1);
+	else if (tgs_b64(json_string_value(json_object_get(json_object_get(v, "logId"), "keyId")),
+	                 64, &id, &id_len, &ignore) != TG_OK || id_len != 32)
+		rc = tg_error_set(err, TG_EINVAL, "%s: transparency log %zu has no 32-byte "
+		                  "logId.keyId in base64", what, i + 1);
+	else
+		memcpy(log->id, id, 32);
+	free(der);
+	free(id);
+	return rc;
+}
+
+/* "ctlogs" and "timestampAuthorities" are not used, but a root with a
+ * malformed one is refused whole: it is not the file its author meant. */
+static int check_unused_parts(json_t *doc, const char *what, tg_error *err)
+{
+	json_t *ctlogs = json_object_get(doc, "ctlogs"), *v;
+	json_t *tsas = json_object_get(doc, "timestampAuthorities");
+	size_t i;
+	if ((ctlogs != NULL && !json_is_array(ctlogs)) || (tsas != NULL && !json_is_array(tsas)))
+		return tg_error_set(err, TG_EINVAL, "%s: \"ctlogs\" or \"timestampAuthorities\" is "
+		                    "not an array", what);
+	json_array_foreach(ctlogs, i, v) {
+		struct tgs_log log = {0};
+		tg_error sub;
+		int rc = i < TGS_MAX_LOGS ? read_log(v, &log, what, i, &sub) : TG_EINVAL;
+		EVP_PKEY_free(log.key);
+		if (rc != TG_OK)
+			return tg_error_set(err, TG_EINVAL, "%s: certificate-transparency log %zu is "
+			                    "malformed (or more than %d)", what, i + 1, TGS_MAX_LOGS);
+	}
+	return TG_OK;
+}
+
+static int read_root(json_t *doc, const char *what, tg_sigstore_root *root, tg_error *err)
+{
+	const char *media = json_string_value(json_object_get(doc, "mediaType"));
+	json_t *cas = json_object_get(doc, "certificateAuthorities");
+	json_t *logs = json_object_get(doc, "tlogs"), *v;
+	size_t i;
+	if (media == NULL || strcmp(media, TG_SIGSTORE_ROOT_TYPE) != 0)
+		return tg_error_set(err, TG_EINVAL, "%s is not a Sigstore trusted root (mediaType "
+		                    "%.80s, expected %s)", what, media ? media : "missing",
+		                    TG_SIGSTORE_ROOT_TYPE);
+	if (json_array_size(cas) > TGS_MAX_CAS || json_array_size(logs) > TGS_MAX_LOGS)
+		return tg_error_set(err, TG_EINVAL, "%s: more than %d certificate authorities or "
+		                    "transparency logs", what, TGS_MAX_CAS);
+	if (json_array_size(logs) == 0)
+		return tg_error_set(err, TG_EINVAL, "%s names no transparency log (\"tlogs\")", what);
+	json_array_foreach(cas, i, v) {
+		int rc = read_ca(v, &root->cas[i], what, i, err);
+		root->n_cas = i + 1; /* freed with the root, even half-read */
+		if (rc != TG_OK)
+			return rc;
+	}
+	json_array_foreach(logs, i, v) {
+		int rc = read_log(v, &root->logs[i], what, i, err);
+		root->n_logs = i + 1;
+		if (rc != TG_OK)
+			return rc;
+	}
+	return check_unused_parts(doc, what, err);
+}
+
+int tg_sigstore_root_parse(const char *json, size_t len, const char *what,
+                           tg_sigstore_root **out, tg_error *err)
+{
+	if (len > TG_SIGSTORE_ROOT_MAX)
+		return tg_error_set(err, TG_ETOOBIG, "%s is larger than %u bytes", what,
+		                    TG_SIGSTORE_ROOT_MAX);
+	json_error_t jerr;
+	json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (doc == NULL)
+		return tg_error_set(err, TG_EINVAL, "%s is not JSON: line %d: %s", what, jerr.line,
+		                    jerr.text);
+	tg_sigstore_root *root = calloc(1, sizeof(*root));
+	int rc = root != NULL ? read_root(doc, what, root, err)
+	                      : tg_error_set(err, TG_ENOMEM, "out of memory");
+	json_decref(doc);
+	if (rc != TG_OK) {
+		tg_sigstore_root_free(root);
+		return rc;
+	}
+	*out = root;
+	return TG_OK;
+}
+
+static char *read_file(const char *file, size_t max, size_t *len, tg_error *err)
+{
+	FILE *f = fopen(file, "rb");
+	if (f == NULL) {
+		tg_error_set(err, TG_EIO, "cannot read %s", file);
+		return NULL;
+	}
+	char *buf = malloc(max + 1);
+	size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+	bool failed = ferror(f) != 0;
+	fclose(f);
+	if (buf == NULL || n > max || failed) {
+		free(buf);
+		tg_error_set(err, buf == NULL ? TG_ENOMEM : n > max ? TG_ETOOBIG : TG_EIO,
+		             "cannot read %s (or larger than %zu bytes)", file, max);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+int tg_sigstore_root_load(const char *file, tg_sigstore_root **out, tg_error *err)
+{
+	size_t len = 0;
+	char *json = read_file(file, TG_SIGSTORE_ROOT_MAX, &len, err);
+	if (json == NULL)
+		return err != NULL ? err->code : TG_EIO;
+	int rc = tg_sigstore_root_parse(json, len, file, out, err);
+	free(json);
+	return rc;
+}
+
+int tg_sigstore_root_from_log_key(const char *file, tg_sigstore_root **out, tg_error *err)
+{
+	FILE *f = fopen(file, "r");
+	if (f == NULL)
+		return tg_error_set(err, TG_EIO, "cannot read public key %s", file);
+	EVP_PKEY *key = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	fclose(f);
+	tg_sigstore_root *root = calloc(1, sizeof(*root));
+	int rc = TG_OK;
+	if (root == NULL)
+		rc = tg_error_set(err, TG_ENOMEM, "out of memory");
+	else if (key == NULL || !key_type_supported(key) || key_id(key, root->logs[0].id) != TG_OK)
+		rc = tg_error_set(err, TG_EINVAL, "%s is not a PEM public key of a type Rekor uses "
+		                  "(ECDSA, RSA, Ed25519)", file);
+	if (rc != TG_OK) {
+		EVP_PKEY_free(key);
+		free(root);
+		return rc;
+	}
+	root->logs[0].key = key;
+	root->n_logs = 1;
+	*out = root;
+	return TG_OK;
+}
