@@ -177,6 +177,10 @@ long tg_policy_cache_setting(const tg_policy *p, enum tg_cache_setting which);
 /* The trust root named name, or NULL. Borrowed from p. */
 const tg_trust_root *tg_policy_trust_root(const tg_policy *p, const char *name);
 
+/* How many trust roots p defines, and the i-th (i < count; borrowed). */
+size_t tg_policy_trust_root_count(const tg_policy *p);
+const tg_trust_root *tg_policy_trust_root_at(const tg_policy *p, size_t i);
+
 /* The registry entry for host (an image name's domain, compared in lower
  * case), or NULL when the policy has none (defaults apply). Borrowed. */
 const tg_registry *tg_policy_registry(const tg_policy *p, const char *host);

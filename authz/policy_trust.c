@@ -434,6 +434,16 @@ void tg_pv_free_trust(tg_policy *p)
 	free(p->registries);
 }
 
+size_t tg_policy_trust_root_count(const tg_policy *p)
+{
+	return p->n_trust_roots;
+}
+
+const tg_trust_root *tg_policy_trust_root_at(const tg_policy *p, size_t i)
+{
+	return &p->trust_roots[i];
+}
+
 const tg_trust_root *tg_policy_trust_root(const tg_policy *p, const char *name)
 {
 	for (size_t i = 0; i < p->n_trust_roots; i++)

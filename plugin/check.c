@@ -154,8 +154,10 @@ int tg_cmd_policy(int argc, char **argv)
 	}
 	tg_error err;
 	tg_policy *p = NULL;
-	if (tg_policy_load_file(argv[2], &p, &err) != TG_OK) {
-		fprintf(stderr, "%s\n", err.msg);
+	if (tg_policy_load_file(argv[2], &p, &err) != TG_OK ||
+	    tg_signatures_check_roots(p, &err) != TG_OK) {
+		fprintf(stderr, "%s%s%s\n", p != NULL ? argv[2] : "", p != NULL ? ": " : "", err.msg);
+		tg_policy_free(p);
 		return 1;
 	}
 	printf("%s: valid (%zu rules, mode %s)\n", argv[2], tg_policy_rule_count(p),

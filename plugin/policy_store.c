@@ -2,6 +2,7 @@
  * inode, size and modification time, so both in-place edits and the
  * write-then-rename of editors and config managers are noticed. */
 #include "plugin/policy_store.h"
+#include "plugin/signatures.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -68,12 +69,18 @@ static void ref_put(tg_policy_ref *ref)
 	}
 }
 
-/* Load the file, or the built-in policy when it is absent. */
+/* Load the file, or the built-in policy when it is absent; its sigstore
+ * material (keys, trusted roots) must load too. */
 static int load(const char *path, const struct file_id *id, tg_policy **out, tg_error *err)
 {
 	if (!id->exists)
 		return tg_policy_builtin(out, err);
-	return tg_policy_load_file(path, out, err);
+	int rc = tg_policy_load_file(path, out, err);
+	if (rc == TG_OK && (rc = tg_signatures_check_roots(*out, err)) != TG_OK) {
+		tg_policy_free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 int tg_policy_store_open(const char *path, bool required, tg_policy_store **out, tg_error *err)

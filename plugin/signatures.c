@@ -396,6 +396,21 @@ static int material_load(const tg_trust_root *r, struct sigstore_material *m, tg
 	return rc == TG_OK ? TG_OK : TG_EINVAL; /* a broken key or root is a no, never stale */
 }
 
+int tg_signatures_check_roots(const tg_policy *policy, tg_error *err)
+{
+	for (size_t i = 0; i < tg_policy_trust_root_count(policy); i++) {
+		const tg_trust_root *r = tg_policy_trust_root_at(policy, i);
+		struct sigstore_material m;
+		tg_error why;
+		if (r->type != TG_TRUST_ROOT_SIGSTORE)
+			continue;
+		if (material_load(r, &m, &why) != TG_OK)
+			return tg_error_set(err, TG_EINVAL, "trust root \"%s\": %s", r->name, why.msg);
+		material_free(&m);
+	}
+	return TG_OK;
+}
+
 struct cosign_call {
 	struct fetch_ctx *fc;
 	const tg_reference *ref;

@@ -36,4 +36,10 @@ struct tg_signature_env {
 int tg_signatures_lookup(const tg_policy *policy, const tg_rule *rule, const tg_operation *op,
                          const struct tg_signature_env *env, tg_trust_facts *facts);
 
+/* Load the verification material of every sigstore trust root of policy
+ * (keys, trusted roots: certificates and log keys), as lookups will, so a
+ * policy whose material is broken is refused when it is read, not at every
+ * lookup. Errors: TG_EINVAL naming the trust root and what is wrong. */
+int tg_signatures_check_roots(const tg_policy *policy, tg_error *err);
+
 #endif

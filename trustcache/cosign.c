@@ -179,8 +179,8 @@ static int check_entry(const tg_sigstore_root *logs, json_t *root, const unsigne
 		                         json_integer_value(index), set, set_len, err);
 	if (rc == TG_OK) {
 		SHA256(payload, payload_len, payload_sha);
-		rc = tg_rekor_entry_records(body, body_len, "hashedrekord", payload_sha, sig, sig_len,
-		                            NULL, signer, err);
+		tg_rekor_signature logged = {payload_sha, NULL, sig, sig_len, NULL, signer};
+		rc = tg_rekor_entry_records(body, body_len, &logged, err);
 	}
 	free(set);
 	free(body);

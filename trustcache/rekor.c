@@ -87,9 +87,10 @@ int tg_rekor_entry_parse(json_t *v, tg_rekor_entry *e, tg_error *err)
 	size_t id_len = 0;
 	tg_error sub;
 	int rc = TG_OK;
+	json_t *time = json_object_get(v, "integratedTime");
 	if (kind == NULL || strlen(kind) >= sizeof(e->kind) ||
 	    read_int64(json_object_get(v, "logIndex"), &e->log_index) != TG_OK ||
-	    read_int64(json_object_get(v, "integratedTime"), &e->integrated_time) != TG_OK)
+	    (time != NULL && read_int64(time, &e->integrated_time) != TG_OK))
 		return tg_error_set(err, TG_EINVAL, "a log entry has no valid kindVersion.kind, "
 		                    "logIndex or integratedTime");
 	snprintf(e->kind, sizeof(e->kind), "%s", kind);
@@ -271,7 +272,7 @@ int tg_rekor_entry_verify(const tg_sigstore_root *root, const tg_rekor_entry *e,
 	else if (log == NULL)
 		rc = tg_error_set(err, TG_EINVAL, "the signature was logged in a transparency log the "
 		                  "trust root does not know");
-	if (rc == TG_OK && !tgs_window_has(&log->valid, (time_t)e->integrated_time))
+	if (rc == TG_OK && e->set != NULL && !tgs_window_has(&log->valid, (time_t)e->integrated_time))
 		rc = tg_error_set(err, TG_EINVAL, "the transparency log's key was not valid when the "
 		                  "entry was logged");
 	if (rc == TG_OK && e->has_proof)
@@ -279,6 +280,12 @@ int tg_rekor_entry_verify(const tg_sigstore_root *root, const tg_rekor_entry *e,
 	if (rc == TG_OK)
 		*time_trusted = e->set != NULL;
 	return rc;
+}
+
+bool tg_rekor_log_valid_at(const tg_sigstore_root *root, const tg_rekor_entry *e, time_t t)
+{
+	const struct tgs_log *log = tgs_root_log(root, e->log_id);
+	return log != NULL && tgs_window_has(&log->valid, t);
 }
 
 /* The signer recorded in a body (base64 of a PEM certificate or public
@@ -318,65 +325,115 @@ static bool same_signature(const char *b64, const unsigned char *sig, size_t sig
 }
 
 /* {"algorithm":"sha256","value":HEX} names sha256. */
-static bool same_hash(json_t *h, const unsigned char sha256[32])
+static bool same_hash(json_t *h, const unsigned char *sha256)
 {
 	const char *alg = json_string_value(json_object_get(h, "algorithm"));
 	const char *value = json_string_value(json_object_get(h, "value"));
 	char hex[65];
+	if (sha256 == NULL)
+		return false;
 	for (size_t i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", sha256[i]);
 	return alg != NULL && strcmp(alg, "sha256") == 0 && value != NULL && strcmp(value, hex) == 0;
 }
 
-static int records_hashedrekord(json_t *spec, const unsigned char sha256[32],
-                                const unsigned char *sig, size_t sig_len, X509 *cert,
-                                EVP_PKEY *key, tg_error *err)
+static int records_hashedrekord(json_t *spec, const tg_rekor_signature *s, tg_error *err)
 {
-	json_t *s = json_object_get(spec, "signature");
-	if (!same_hash(json_object_get(json_object_get(spec, "data"), "hash"), sha256))
+	json_t *sig = json_object_get(spec, "signature");
+	if (s->payload_sha256 != NULL ||
+	    !same_hash(json_object_get(json_object_get(spec, "data"), "hash"), s->signed_sha256))
 		return tg_error_set(err, TG_EINVAL, "the log entry is for other signed data");
-	if (!same_signature(json_string_value(json_object_get(s, "content")), sig, sig_len))
+	if (!same_signature(json_string_value(json_object_get(sig, "content")), s->sig, s->sig_len))
 		return tg_error_set(err, TG_EINVAL, "the log entry records another signature");
-	if (!same_signer(json_string_value(json_object_get(json_object_get(s, "publicKey"), "content")),
-	                 cert, key))
+	if (!same_signer(json_string_value(json_object_get(json_object_get(sig, "publicKey"),
+	                                                   "content")), s->cert, s->key))
 		return tg_error_set(err, TG_EINVAL, "the log entry records another signer");
 	return TG_OK;
 }
 
-static int records_dsse(json_t *spec, const unsigned char sha256[32], const unsigned char *sig,
-                        size_t sig_len, X509 *cert, EVP_PKEY *key, tg_error *err)
+static int records_dsse(json_t *spec, const tg_rekor_signature *s, tg_error *err)
 {
-	json_t *s;
+	json_t *one;
 	size_t i;
-	if (!same_hash(json_object_get(spec, "payloadHash"), sha256))
+	if (!same_hash(json_object_get(spec, "payloadHash"), s->payload_sha256))
 		return tg_error_set(err, TG_EINVAL, "the log entry is for another envelope payload");
-	json_array_foreach(json_object_get(spec, "signatures"), i, s) {
-		if (same_signature(json_string_value(json_object_get(s, "signature")), sig, sig_len) &&
-		    same_signer(json_string_value(json_object_get(s, "verifier")), cert, key))
+	json_array_foreach(json_object_get(spec, "signatures"), i, one) {
+		if (same_signature(json_string_value(json_object_get(one, "signature")), s->sig,
+		                   s->sig_len) &&
+		    same_signer(json_string_value(json_object_get(one, "verifier")), s->cert, s->key))
 			return TG_OK;
 	}
 	return tg_error_set(err, TG_EINVAL, "the log entry records another signature or signer");
 }
 
-int tg_rekor_entry_records(const unsigned char *body, size_t body_len, const char *kind,
-                           const unsigned char sha256[32], const unsigned char *sig,
-                           size_t sig_len, X509 *cert, EVP_PKEY *key, tg_error *err)
+/* Rekor v2's verifier: {"x509Certificate": {"rawBytes"}} or
+ * {"publicKey": {"rawBytes"}} (DER, base64). */
+static bool same_v2_signer(json_t *verifier, X509 *cert, EVP_PKEY *key)
+{
+	json_t *c = json_object_get(verifier, "x509Certificate");
+	json_t *k = json_object_get(verifier, "publicKey");
+	unsigned char *der = NULL;
+	size_t len = 0;
+	tg_error ignore;
+	bool same = false;
+	const char *b64 = json_string_value(json_object_get(cert ? c : k, "rawBytes"));
+	if (tgs_b64(b64, 64 * 1024, &der, &len, &ignore) != TG_OK)
+		return false;
+	const unsigned char *p = der;
+	if (cert != NULL) {
+		X509 *logged = tg_sigstore_cert_parse(der, len);
+		same = logged != NULL && X509_cmp(logged, cert) == 0;
+		X509_free(logged);
+	} else if (key != NULL) {
+		EVP_PKEY *logged = d2i_PUBKEY(NULL, &p, (long)len);
+		same = logged != NULL && EVP_PKEY_eq(logged, key) == 1;
+		EVP_PKEY_free(logged);
+	}
+	free(der);
+	return same;
+}
+
+static int records_hashedrekord_v2(json_t *spec, const tg_rekor_signature *s, tg_error *err)
+{
+	json_t *v2 = json_object_get(spec, "hashedRekordV002");
+	json_t *data = json_object_get(v2, "data"), *sig = json_object_get(v2, "signature");
+	const char *alg = json_string_value(json_object_get(data, "algorithm"));
+	unsigned char *digest = NULL;
+	size_t len = 0;
+	tg_error ignore;
+	bool same_data = alg != NULL && strcmp(alg, "SHA2_256") == 0 &&
+	                 tgs_b64(json_string_value(json_object_get(data, "digest")), 64, &digest, &len,
+	                         &ignore) == TG_OK &&
+	                 len == 32 && memcmp(digest, s->signed_sha256, 32) == 0;
+	free(digest);
+	if (!same_data)
+		return tg_error_set(err, TG_EINVAL, "the log entry is for other signed data");
+	if (!same_signature(json_string_value(json_object_get(sig, "content")), s->sig, s->sig_len))
+		return tg_error_set(err, TG_EINVAL, "the log entry records another signature");
+	if (!same_v2_signer(json_object_get(sig, "verifier"), s->cert, s->key))
+		return tg_error_set(err, TG_EINVAL, "the log entry records another signer");
+	return TG_OK;
+}
+
+int tg_rekor_entry_records(const unsigned char *body, size_t body_len,
+                           const tg_rekor_signature *s, tg_error *err)
 {
 	json_t *doc = json_loadb((const char *)body, body_len, JSON_REJECT_DUPLICATES, NULL);
-	const char *logged_kind = json_string_value(json_object_get(doc, "kind"));
+	const char *kind = json_string_value(json_object_get(doc, "kind"));
 	const char *version = json_string_value(json_object_get(doc, "apiVersion"));
 	json_t *spec = json_object_get(doc, "spec");
 	int rc;
-	if (doc == NULL || logged_kind == NULL || strcmp(logged_kind, kind) != 0 || version == NULL ||
-	    strcmp(version, "0.0.1") != 0)
-		rc = tg_error_set(err, TG_EINVAL, "the log entry is not a %s (version 0.0.1) entry",
-		                  kind);
-	else if (strcmp(kind, "hashedrekord") == 0)
-		rc = records_hashedrekord(spec, sha256, sig, sig_len, cert, key, err);
-	else if (strcmp(kind, "dsse") == 0)
-		rc = records_dsse(spec, sha256, sig, sig_len, cert, key, err);
+	if (kind == NULL || version == NULL)
+		rc = tg_error_set(err, TG_EINVAL, "the log entry's body is not a Rekor entry");
+	else if (strcmp(kind, "hashedrekord") == 0 && strcmp(version, "0.0.1") == 0)
+		rc = records_hashedrekord(spec, s, err);
+	else if (strcmp(kind, "hashedrekord") == 0 && strcmp(version, "0.0.2") == 0)
+		rc = records_hashedrekord_v2(spec, s, err);
+	else if (strcmp(kind, "dsse") == 0 && strcmp(version, "0.0.1") == 0)
+		rc = records_dsse(spec, s, err);
 	else
-		rc = tg_error_set(err, TG_EINVAL, "log entries of kind %.40s are not supported", kind);
+		rc = tg_error_set(err, TG_EINVAL, "log entries of kind %.40s version %.20s are not "
+		                  "supported (hashedrekord 0.0.1 and 0.0.2, dsse 0.0.1 are)", kind, version);
 	json_decref(doc);
 	return rc;
 }

@@ -13,10 +13,14 @@
  *   signed-note: "origin\nsize\nbase64(root)\n..." then a blank line and
  *   "\u2014 name base64(keyhint[4] || signature)" lines) is signed by the
  *   same log and states that size and root hash.
- * The log must be one of the root's, valid at the integrated time. What the
- * body records (kind hashedrekord or dsse, version 0.0.1) is checked by
- * tg_rekor_entry_records. Not covered: Rekor v2 entries, consistency
- * between checkpoints (there is no log to ask, offline), witnesses.
+ * The log must be one of the root's (and, with a signed entry timestamp,
+ * valid at the integrated time; else the caller checks it at the time it
+ * trusts, tg_rekor_log_valid_at). Rekor v2 entries have no integrated time
+ * and no promise: their proof and checkpoint (Ed25519 signed notes, the log
+ * named by its note key id) are checked the same way. What the body records
+ * is checked by tg_rekor_entry_records. Not covered: consistency between
+ * checkpoints (there is no log to ask, offline), witness cosignatures
+ * (ignored).
  *
  * Pure; thread-safe.
  */
@@ -25,6 +29,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -40,7 +45,7 @@ typedef struct {
 	unsigned char *body;      /* canonicalizedBody, decoded */
 	size_t body_len;
 	char *body_b64;           /* canonicalizedBody as given */
-	long long log_index, integrated_time;
+	long long log_index, integrated_time; /* integrated_time 0 when absent (Rekor v2) */
 	unsigned char log_id[32];
 	unsigned char *set;       /* signed entry timestamp, or NULL */
 	size_t set_len;
@@ -74,13 +79,28 @@ int tg_rekor_verify_set(const tg_sigstore_root *root, const char *body_b64,
                         long long log_index, const unsigned char *set, size_t set_len,
                         tg_error *err);
 
-/* Whether the body (JSON) records signature sig, made by cert (keyless: the
- * same certificate, in PEM) or key (key-based: the same public key), over
- * what hashes to sha256: for a hashedrekord the signed data, for a dsse
- * entry the envelope's payload. Errors: TG_EINVAL (another kind, another
+/* Whether e's log is one of root's, valid at time t. */
+bool tg_rekor_log_valid_at(const tg_sigstore_root *root, const tg_rekor_entry *e, time_t t);
+
+/* A signature as a log entry should record it. */
+typedef struct {
+	const unsigned char *signed_sha256;  /* what was signed: a message's digest, the sha256 of
+	                                        a DSSE pre-authentication encoding or a payload */
+	const unsigned char *payload_sha256; /* DSSE: the sha256 of the envelope's payload; NULL
+	                                        for a message signature */
+	const unsigned char *sig;
+	size_t sig_len;
+	X509 *cert;                          /* keyless: the signing certificate, else NULL */
+	EVP_PKEY *key;                       /* key-based: the key that verified, else NULL */
+} tg_rekor_signature;
+
+/* Whether the body (JSON) records s: the same signature bytes, the same
+ * signer (cert, or key), over the same content. Kinds: hashedrekord 0.0.1
+ * (data.hash: signed_sha256, in hex) and 0.0.2 (Rekor v2: data.digest,
+ * base64; for a DSSE envelope too, over its encoding), dsse 0.0.1
+ * (payloadHash: payload_sha256). Errors: TG_EINVAL (another kind, another
  * signature, signer or hash; the message says which). */
-int tg_rekor_entry_records(const unsigned char *body, size_t body_len, const char *kind,
-                           const unsigned char sha256[32], const unsigned char *sig,
-                           size_t sig_len, X509 *cert, EVP_PKEY *key, tg_error *err);
+int tg_rekor_entry_records(const unsigned char *body, size_t body_len,
+                           const tg_rekor_signature *s, tg_error *err);
 
 #endif

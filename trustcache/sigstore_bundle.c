@@ -13,6 +13,7 @@
 
 #include "trustcache/b64.h"
 #include "trustcache/rekor.h"
+#include "trustcache/rfc3161.h"
 #include "trustcache/sigstore_internal.h"
 
 #define INTOTO_TYPE "application/vnd.in-toto+json"
@@ -27,7 +28,10 @@ struct bundle {
 	size_t payload_len;
 	tg_buf pae;                 /* DSSE: what was signed */
 	unsigned char digest[32];   /* message: the digest signed */
-	unsigned char logged[32];   /* what the log records: payload sha256 or digest */
+	unsigned char signed_sha[32]; /* sha256 of what was signed: the digest, or the PAE */
+	unsigned char payload_sha[32]; /* DSSE: sha256 of the payload */
+	time_t times[TG_SIGSTORE_BUNDLE_ENTRIES_MAX + 1]; /* proven times of signing */
+	size_t n_times;
 	unsigned char *sig;         /* the signature that verified */
 	size_t sig_len;
 	EVP_PKEY *signer;           /* its key (borrowed) */
@@ -96,11 +100,14 @@ static int read_envelope(struct bundle *b, tg_error *err)
 		                    "(%.80s)", type ? type : "no payloadType");
 	if (tgs_b64(payload, TG_SIGSTORE_BUNDLE_MAX, &b->payload, &b->payload_len, &ignore) != TG_OK)
 		return tg_error_set(err, TG_EINVAL, "the envelope's payload is missing or not base64");
-	SHA256(b->payload, b->payload_len, b->logged);
+	SHA256(b->payload, b->payload_len, b->payload_sha);
 	int rc = tg_buf_printf(&b->pae, "DSSEv1 %zu %s %zu ", strlen(type), type, b->payload_len);
 	if (rc == TG_OK)
 		rc = tg_buf_append(&b->pae, b->payload, b->payload_len);
-	return rc == TG_OK ? TG_OK : tg_error_set(err, rc, "the envelope is too large");
+	if (rc != TG_OK)
+		return tg_error_set(err, rc, "the envelope is too large");
+	SHA256((const unsigned char *)tg_buf_str(&b->pae), b->pae.len, b->signed_sha);
+	return TG_OK;
 }
 
 /* A message signature must be over the subject digest itself. */
@@ -124,7 +131,7 @@ static int read_message(struct bundle *b, const char *subject_digest, tg_error *
 		                    "digest (others are not supported)");
 	}
 	memcpy(b->digest, d, 32);
-	memcpy(b->logged, d, 32);
+	memcpy(b->signed_sha, d, 32);
 	free(d);
 	for (size_t i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", b->digest[i]);
@@ -245,13 +252,68 @@ static int check_identity(const struct bundle *b, const tg_sigstore_policy *p,
 	                    "root does not accept", id->subject, id->issuer);
 }
 
-/* One log entry proves the signature: known log, proofs, what it records. */
-static int check_entry(const struct bundle *b, const tg_sigstore_policy *p, json_t *v,
+/* The bundle's RFC 3161 timestamps, each verified, into b->times. */
+static int check_timestamps(struct bundle *b, const tg_sigstore_policy *p, tg_error *err)
+{
+	json_t *list = json_object_get(
+		json_object_get(json_object_get(b->doc, "verificationMaterial"),
+		                "timestampVerificationData"), "rfc3161Timestamps"), *v;
+	size_t i;
+	json_array_foreach(list, i, v) {
+		unsigned char *der = NULL;
+		size_t len = 0;
+		tg_error ignore;
+		if (i >= TG_SIGSTORE_BUNDLE_ENTRIES_MAX)
+			return tg_error_set(err, TG_EINVAL, "the bundle has more than %d signed timestamps",
+			                    TG_SIGSTORE_BUNDLE_ENTRIES_MAX);
+		int rc = tgs_b64(json_string_value(json_object_get(v, "signedTimestamp")), 64 * 1024,
+		                 &der, &len, &ignore);
+		if (rc != TG_OK)
+			rc = tg_error_set(err, TG_EINVAL, "a signed timestamp is not base64");
+		else
+			rc = tg_rfc3161_verify(p->root, der, len, b->sig, b->sig_len, &b->times[b->n_times],
+			                       err);
+		free(der);
+		if (rc != TG_OK)
+			return rc;
+		b->n_times++;
+	}
+	return TG_OK;
+}
+
+/* The times the signature is proven to have existed at: the signed
+ * timestamps', and the entry's integrated time when its promise verified.
+ * The log must have been valid at each; keyless, so must the certificate. */
+static int check_times(struct bundle *b, const tg_sigstore_policy *p, const tg_rekor_entry *e,
+                       bool time_trusted, tg_error *err)
+{
+	size_t n = b->n_times;
+	for (size_t i = 0; i < n; i++)
+		if (!tg_rekor_log_valid_at(p->root, e, b->times[i]))
+			return tg_error_set(err, TG_EINVAL, "the transparency log's key was not valid at "
+			                    "the time a signed timestamp states");
+	if (time_trusted)
+		b->times[n++] = (time_t)e->integrated_time;
+	if (n == 0)
+		return tg_error_set(err, TG_EINVAL, "the time of signing is not proven: the log entry "
+		                    "has no signed entry timestamp and the bundle no signed timestamp");
+	for (size_t i = 0; b->cert != NULL && i < n; i++) {
+		int rc = tg_sigstore_cert_verify(p->root, b->cert, b->times[i], err);
+		if (rc != TG_OK)
+			return rc;
+	}
+	return TG_OK;
+}
+
+/* One log entry proves the signature: known log, proofs, what it records,
+ * and the times it proves. */
+static int check_entry(struct bundle *b, const tg_sigstore_policy *p, json_t *v,
                        tg_sigstore_verified *out, tg_error *err)
 {
 	tg_rekor_entry e;
 	bool time_trusted = false;
-	const char *kind = b->envelope != NULL ? "dsse" : "hashedrekord";
+	tg_rekor_signature logged = {b->signed_sha, b->envelope ? b->payload_sha : NULL, b->sig,
+	                             b->sig_len, b->cert, b->cert ? NULL : b->signer};
 	int rc = tg_rekor_entry_parse(v, &e, err);
 	if (rc == TG_OK && b->proof_required && !e.has_proof)
 		rc = tg_error_set(err, TG_EINVAL, "the log entry has no inclusion proof (bundles after "
@@ -259,15 +321,11 @@ static int check_entry(const struct bundle *b, const tg_sigstore_policy *p, json
 	if (rc == TG_OK)
 		rc = tg_rekor_entry_verify(p->root, &e, &time_trusted, err);
 	if (rc == TG_OK)
-		rc = tg_rekor_entry_records(e.body, e.body_len, kind, b->logged, b->sig, b->sig_len,
-		                            b->cert, b->cert ? NULL : b->signer, err);
-	if (rc == TG_OK && b->cert != NULL && !time_trusted)
-		rc = tg_error_set(err, TG_EINVAL, "the log entry has no signed entry timestamp, so the "
-		                  "signing time is not proven (RFC 3161 timestamps are not supported)");
-	if (rc == TG_OK && b->cert != NULL)
-		rc = tg_sigstore_cert_verify(p->root, b->cert, (time_t)e.integrated_time, err);
+		rc = tg_rekor_entry_records(e.body, e.body_len, &logged, err);
+	if (rc == TG_OK)
+		rc = check_times(b, p, &e, time_trusted, err);
 	if (rc == TG_OK) {
-		out->integrated_time = e.integrated_time;
+		out->integrated_time = time_trusted ? e.integrated_time : -1;
 		out->log_index = e.log_index;
 	}
 	tg_rekor_entry_free(&e);
@@ -276,23 +334,28 @@ static int check_entry(const struct bundle *b, const tg_sigstore_policy *p, json
 
 /* One of the bundle's log entries proves the signature; the first entry's
  * reason explains a failure. */
-static int check_log(const struct bundle *b, const tg_sigstore_policy *p,
-                     tg_sigstore_verified *out, tg_error *err)
+static int check_log(struct bundle *b, const tg_sigstore_policy *p, tg_sigstore_verified *out,
+                     tg_error *err)
 {
 	json_t *entries = json_object_get(json_object_get(b->doc, "verificationMaterial"),
 	                                  "tlogEntries"), *v;
-	size_t i;
+	size_t i, n_timestamps;
 	tg_error first, other;
 	if (json_array_size(entries) == 0)
 		return tg_error_set(err, TG_EINVAL, "the bundle has no transparency-log entry, which "
 		                    "this trust root requires");
+	int rc = check_timestamps(b, p, err);
+	if (rc != TG_OK)
+		return rc;
+	n_timestamps = b->n_times;
 	json_array_foreach(entries, i, v) {
 		if (i >= TG_SIGSTORE_BUNDLE_ENTRIES_MAX)
 			break;
+		b->n_times = n_timestamps; /* each entry adds its own time */
 		if (check_entry(b, p, v, out, i == 0 ? &first : &other) == TG_OK)
 			return TG_OK;
 	}
-	return tg_error_set(err, TG_EINVAL, "%s", first.msg);
+	return tg_error_set(err, first.code != TG_OK ? first.code : TG_EINVAL, "%s", first.msg);
 }
 
 static int verify(struct bundle *b, const tg_sigstore_policy *p, const char *subject_digest,

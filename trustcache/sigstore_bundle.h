@@ -16,16 +16,19 @@
  * logs), one of its entries must prove it, as for keyless.
  *
  * Keyless: the bundle's certificate (v0.3 "certificate", older
- * "x509CertificateChain": its first) signs the content; one of its
- * transparency-log entries (rekor.h) is from a log of the trusted root, has
- * a verified signed entry timestamp (which proves the integrated time) and,
- * when present, a verified inclusion proof and checkpoint, and records this
- * signature by this certificate over this content (hashedrekord for a
- * message, dsse for an envelope); the certificate is checked at the
- * integrated time (sigstore_cert.h); its identity (SAN and OIDC issuer) is
- * one the policy accepts, exactly. Not covered: RFC 3161 signed timestamps
- * (a bundle whose only time would be one is refused, saying so), SCTs,
- * Rekor v2 entries, intoto-kind entries, SHA-384/512 message digests.
+ * "x509CertificateChain": its first) signs the content; its identity (SAN
+ * and OIDC issuer) is one the policy accepts, exactly; one of its
+ * transparency-log entries (rekor.h) is from a log of the trusted root,
+ * carries a verified inclusion proof and checkpoint (required after bundle
+ * v0.1) and/or signed entry timestamp, and records this signature by this
+ * certificate over this content (hashedrekord 0.0.1 or 0.0.2 for a
+ * message, dsse 0.0.1 or hashedrekord 0.0.2 for an envelope). The times of
+ * signing are the entry's integrated time when its signed entry timestamp
+ * verified, and the time of every RFC 3161 timestamp in the bundle (each
+ * must verify, rfc3161.h); there must be one at least, and the certificate
+ * (sigstore_cert.h) and the log must have been valid at each. Not covered:
+ * certificate-transparency SCTs, intoto-kind entries, dsse 0.0.2 entries,
+ * SHA-384/512 message digests.
  *
  * Pure; thread-safe.
  */

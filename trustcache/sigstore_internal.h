@@ -38,7 +38,12 @@ struct tg_sigstore_root {
 	size_t n_cas;
 	struct tgs_log logs[TGS_MAX_LOGS];
 	size_t n_logs;
+	struct tgs_ca tsas[TGS_MAX_CAS]; /* timestamp authorities: the TSA's certificate first */
+	size_t n_tsas;
 };
+
+/* Seconds since the epoch of a broken-down UTC time. */
+time_t tgs_utc_seconds(int year, int month, int day, int hour, int min, int sec);
 
 bool tgs_window_has(const struct tgs_window *w, time_t t);
 

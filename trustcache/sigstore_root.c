@@ -21,6 +21,8 @@ void tg_sigstore_root_free(tg_sigstore_root *root)
 		return;
 	for (size_t i = 0; i < root->n_cas; i++)
 		sk_X509_pop_free(root->cas[i].chain, X509_free);
+	for (size_t i = 0; i < root->n_tsas; i++)
+		sk_X509_pop_free(root->tsas[i].chain, X509_free);
 	for (size_t i = 0; i < root->n_logs; i++)
 		EVP_PKEY_free(root->logs[i].key);
 	free(root);
@@ -56,6 +58,12 @@ static long long days_from_civil(long long y, unsigned m, unsigned d)
 	return era * 146097 + (long long)doe - 719468;
 }
 
+time_t tgs_utc_seconds(int year, int month, int day, int hour, int min, int sec)
+{
+	return (time_t)(days_from_civil(year, (unsigned)month, (unsigned)day) * 86400 +
+	                hour * 3600 + min * 60 + sec);
+}
+
 int tg_sigstore_parse_time(const char *s, time_t *out)
 {
 	unsigned y, mo, d, h, mi, sec;
@@ -72,7 +80,7 @@ int tg_sigstore_parse_time(const char *s, time_t *out)
 	}
 	if (strcmp(rest, "Z") != 0)
 		return TG_EINVAL;
-	*out = (time_t)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec);
+	*out = tgs_utc_seconds((int)y, (int)mo, (int)d, (int)h, (int)mi, (int)sec);
 	return TG_OK;
 }
 
@@ -100,24 +108,26 @@ static int read_certificate(json_t *v, X509 **out)
 	return *out != NULL ? TG_OK : TG_EINVAL;
 }
 
-static int read_ca(json_t *v, struct tgs_ca *ca, const char *what, size_t i, tg_error *err)
+/* A certificate authority or timestamp authority (kind names it). */
+static int read_ca(json_t *v, struct tgs_ca *ca, const char *what, const char *kind, size_t i,
+                   tg_error *err)
 {
 	json_t *certs = json_object_get(json_object_get(v, "certChain"), "certificates"), *c;
 	size_t k;
 	if (json_array_size(certs) == 0 || json_array_size(certs) > 8)
-		return tg_error_set(err, TG_EINVAL, "%s: certificate authority %zu has no "
-		                    "certChain.certificates (1 to 8)", what, i + 1);
+		return tg_error_set(err, TG_EINVAL, "%s: %s %zu has no certChain.certificates (1 to 8)",
+		                    what, kind, i + 1);
 	if (read_window(json_object_get(v, "validFor"), &ca->valid) != TG_OK)
-		return tg_error_set(err, TG_EINVAL, "%s: certificate authority %zu has no valid "
-		                    "validFor.start (RFC 3339 time)", what, i + 1);
+		return tg_error_set(err, TG_EINVAL, "%s: %s %zu has no valid validFor.start (RFC 3339 "
+		                    "time)", what, kind, i + 1);
 	ca->chain = sk_X509_new_null();
 	if (ca->chain == NULL)
 		return tg_error_set(err, TG_ENOMEM, "out of memory");
 	json_array_foreach(certs, k, c) {
 		X509 *x = NULL;
 		if (read_certificate(c, &x) != TG_OK)
-			return tg_error_set(err, TG_EINVAL, "%s: certificate %zu of certificate authority "
-			                    "%zu is not a base64 DER certificate", what, k + 1, i + 1);
+			return tg_error_set(err, TG_EINVAL, "%s: certificate %zu of %s %zu is not a base64 "
+			                    "DER certificate", what, k + 1, kind, i + 1);
 		if (!sk_X509_push(ca->chain, x)) {
 			X509_free(x);
 			return tg_error_set(err, TG_ENOMEM, "out of memory");
@@ -178,16 +188,14 @@ static int read_log(json_t *v, struct tgs_log *log, const char *what, size_t i, 
 	return rc;
 }
 
-/* "ctlogs" and "timestampAuthorities" are not used, but a root with a
- * malformed one is refused whole: it is not the file its author meant. */
-static int check_unused_parts(json_t *doc, const char *what, tg_error *err)
+/* "ctlogs" are not used, but a root with a malformed one is refused
+ * whole: it is not the file its author meant. */
+static int check_ctlogs(json_t *doc, const char *what, tg_error *err)
 {
 	json_t *ctlogs = json_object_get(doc, "ctlogs"), *v;
-	json_t *tsas = json_object_get(doc, "timestampAuthorities");
 	size_t i;
-	if ((ctlogs != NULL && !json_is_array(ctlogs)) || (tsas != NULL && !json_is_array(tsas)))
-		return tg_error_set(err, TG_EINVAL, "%s: \"ctlogs\" or \"timestampAuthorities\" is "
-		                    "not an array", what);
+	if (ctlogs != NULL && !json_is_array(ctlogs))
+		return tg_error_set(err, TG_EINVAL, "%s: \"ctlogs\" is not an array", what);
 	json_array_foreach(ctlogs, i, v) {
 		struct tgs_log log = {0};
 		tg_error sub;
@@ -205,19 +213,27 @@ static int read_root(json_t *doc, const char *what, tg_sigstore_root *root, tg_e
 	const char *media = json_string_value(json_object_get(doc, "mediaType"));
 	json_t *cas = json_object_get(doc, "certificateAuthorities");
 	json_t *logs = json_object_get(doc, "tlogs"), *v;
+	json_t *tsas = json_object_get(doc, "timestampAuthorities");
 	size_t i;
 	if (media == NULL || strcmp(media, TG_SIGSTORE_ROOT_TYPE) != 0)
 		return tg_error_set(err, TG_EINVAL, "%s is not a Sigstore trusted root (mediaType "
 		                    "%.80s, expected %s)", what, media ? media : "missing",
 		                    TG_SIGSTORE_ROOT_TYPE);
-	if (json_array_size(cas) > TGS_MAX_CAS || json_array_size(logs) > TGS_MAX_LOGS)
-		return tg_error_set(err, TG_EINVAL, "%s: more than %d certificate authorities or "
-		                    "transparency logs", what, TGS_MAX_CAS);
+	if (json_array_size(cas) > TGS_MAX_CAS || json_array_size(logs) > TGS_MAX_LOGS ||
+	    json_array_size(tsas) > TGS_MAX_CAS || (tsas != NULL && !json_is_array(tsas)))
+		return tg_error_set(err, TG_EINVAL, "%s: more than %d certificate authorities, "
+		                    "timestamp authorities or transparency logs", what, TGS_MAX_CAS);
 	if (json_array_size(logs) == 0)
 		return tg_error_set(err, TG_EINVAL, "%s names no transparency log (\"tlogs\")", what);
 	json_array_foreach(cas, i, v) {
-		int rc = read_ca(v, &root->cas[i], what, i, err);
+		int rc = read_ca(v, &root->cas[i], what, "certificate authority", i, err);
 		root->n_cas = i + 1; /* freed with the root, even half-read */
+		if (rc != TG_OK)
+			return rc;
+	}
+	json_array_foreach(tsas, i, v) {
+		int rc = read_ca(v, &root->tsas[i], what, "timestamp authority", i, err);
+		root->n_tsas = i + 1;
 		if (rc != TG_OK)
 			return rc;
 	}
@@ -227,7 +243,7 @@ static int read_root(json_t *doc, const char *what, tg_sigstore_root *root, tg_e
 		if (rc != TG_OK)
 			return rc;
 	}
-	return check_unused_parts(doc, what, err);
+	return check_ctlogs(doc, what, err);
 }
 
 int tg_sigstore_root_parse(const char *json, size_t len, const char *what,

@@ -4,13 +4,13 @@
  * transparency logs whose entries prove them, each with the window of time
  * in which it may be trusted.
  *
- * Read: "certificateAuthorities" (certChain.certificates: DER in base64,
- * the issuing certificate first and the root last; validFor) and "tlogs"
- * (publicKey.rawBytes: DER SubjectPublicKeyInfo in base64, ECDSA, RSA or
- * Ed25519; logId.keyId; publicKey.validFor). "ctlogs" and
- * "timestampAuthorities" are parsed for shape but not used: certificate
- * transparency SCTs and RFC 3161 timestamps are not checked (see
- * sigstore_bundle.h). A root can also be made of one Rekor public key alone,
+ * Read: "certificateAuthorities" and "timestampAuthorities"
+ * (certChain.certificates: DER in base64, the issuing (or timestamping)
+ * certificate first and the root last; validFor) and "tlogs"
+ * (publicKey.rawBytes: DER SubjectPublicKeyInfo in base64, or a PKCS#1 RSA
+ * key when keyDetails says so; ECDSA, RSA or Ed25519; logId.keyId;
+ * publicKey.validFor). "ctlogs" are parsed but not used: certificate
+ * transparency SCTs are not checked (see sigstore_bundle.h). A root can also be made of one Rekor public key alone,
  * for key-based trust roots that require a log entry.
  *
  * A tg_sigstore_root is immutable once made: thread-safe to share.

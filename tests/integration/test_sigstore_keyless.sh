@@ -134,6 +134,21 @@ tg_h_expect_ok "a keylessly signed image pulls" tg_h_wait_until 5 dk pull "$R/ac
 tg_h_expect_output "and runs" "keyless ok" dk run --rm --network none "$R/acme/signed:1" /bin/echo "keyless ok"
 tg_h_expect_output "trustgate check names the identity" "signed by $id_app (issuer $gha)" \
   "$TG_BIN" check --policy "$policy" --state-dir "$w/state2" "$R/acme/signed:1"
+# a trusted root that does not load: refused by `policy validate`, and on
+# reload the last good policy stays
+printf '{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1", "tlogs": [{"publicKey": {"rawBytes": "AAAA"}}]}' >"$w/broken_root.json"
+cp "$policy" "$w/good-policy.json"
+write_policy "$id_app" "$w/broken_root.json"
+tg_h_expect_fail "policy validate refuses a trusted root whose keys do not parse" \
+  "trust root \"ci\": $w/broken_root.json: the public key of transparency log 1 is not" \
+  "$TG_BIN" policy validate "$policy"
+kill -HUP "${TG_H_TRUSTGATE%%:*}"
+tg_h_expect_ok "on reload, trustgate keeps the last good policy and says why" \
+  tg_h_wait_until 5 grep -q "keeping the last good policy: trust root \"ci\": $w/broken_root.json" \
+  "$TG_WORK/trustgate.log"
+tg_h_expect_ok "the keylessly signed image still pulls" dk pull "$R/acme/signed:1"
+cp "$w/good-policy.json" "$policy"
+kill -HUP "${TG_H_TRUSTGATE%%:*}"
 tg_h_expect_fail "an unsigned image is denied" "has no cosign signature in $R/acme/unsigned" \
   dk pull "$R/acme/unsigned:1"
 tg_h_expect_fail "an image signed through a CA and log the trusted root does not hold is denied" \
