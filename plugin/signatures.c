@@ -581,19 +581,35 @@ static int check_bundles(struct cosign_call *c, const char *base,
 	return rc == TG_OK ? err->code : rc;
 }
 
-/* The classic signature manifest (tag sha256-<hex>.sig): key-based only. */
+/* The classic signature manifest m (tag sha256-<hex>.sig), checked with
+ * the root's keys. */
 static int check_classic(struct cosign_call *c, const char *base, tg_http_options *opt,
                          const tg_registry_content *m, tg_cache_value *v, tg_error *err)
 {
-	if (c->m.keys == NULL)
-		return tg_error_set(err, TG_EINVAL, "%s has only a classic cosign signature (tag "
-		                    "sha256-<hex>.sig), which keyless trust roots do not read: sign with "
-		                    "cosign 3's Sigstore bundles (cosign sign --new-bundle-format)",
-		                    c->digest);
 	json_t *root_json = json_loadb(tg_buf_str(&m->body), m->body.len, 0, NULL);
 	int rc = check_cosign_layers(c, base, opt, json_object_get(root_json, "layers"), v, err);
 	json_decref(root_json);
 	return rc;
+}
+
+/* Sigstore bundles, after a classic signature that did not do (found said
+ * whether there was one, why says what was wrong with it). */
+static int after_classic(struct cosign_call *c, const char *base, tg_http_options *opt,
+                         bool found, const tg_error *why, tg_cache_value *v, tg_error *err)
+{
+	char tag[96];
+	snprintf(tag, sizeof(tag), "sha256-%.64s%s", c->digest + 7, TG_COSIGN_SIG_TAG_SUFFIX);
+	int rc = check_bundles(c, base, opt, v, err);
+	if (rc != TG_ENOTFOUND)
+		return rc;
+	if (!found)
+		return tg_error_set(err, TG_ENOTFOUND, "%s has no cosign signature in %s (no tag %s, no "
+		                    "Sigstore bundle referring to it)", c->digest, c->gun, tag);
+	if (c->m.keys == NULL)
+		return tg_error_set(err, TG_EINVAL, "%s has only a classic cosign signature (tag %s), "
+		                    "which keyless trust roots do not read: sign with Sigstore bundles "
+		                    "(cosign 3, or cosign sign --new-bundle-format)", c->digest, tag);
+	return tg_error_set(err, why->code, "%s", why->msg);
 }
 
 static int cosign_call_fn(void *arg, tg_cache_value *v, tg_error *err)
@@ -615,17 +631,16 @@ static int cosign_call_fn(void *arg, tg_cache_value *v, tg_error *err)
 	rc = time_left(c->fc, &opt, &why);
 	if (rc == TG_OK)
 		rc = tg_registry_fetch_manifest(base, c->ref->path, tag, &opt, &m, &why);
-	if (rc == TG_ENOTFOUND) { /* no classic signature: bundles (cosign 3)? */
-		rc = check_bundles(c, base, &opt, v, err);
-		if (rc == TG_ENOTFOUND)
-			tg_error_set(err, TG_ENOTFOUND, "%s has no cosign signature in %s (no tag %s, no "
-			             "Sigstore bundle referring to it)", c->digest, c->gun, tag);
-	} else if (rc != TG_OK) {
-		rc = tg_error_set(err, rc, "%s", why.msg);
-	} else {
-		rc = check_classic(c, base, &opt, &m, v, err);
+	bool found = rc == TG_OK;
+	if (found) {
+		/* a classic signature by the root's keys; keyless roots read bundles only */
+		rc = c->m.keys != NULL ? check_classic(c, base, &opt, &m, v, &why) : TG_EINVAL;
 		tg_registry_content_free(&m);
 	}
+	if (rc == TG_ENOTFOUND || (found && rc == TG_EINVAL)) /* bundles (cosign 3)? */
+		rc = after_classic(c, base, &opt, found, &why, v, err);
+	else if (rc != TG_OK)
+		rc = tg_error_set(err, rc, "%s", why.msg);
 	material_free(&c->m);
 	return rc;
 }

@@ -66,8 +66,10 @@ static int parse_proof(json_t *p, tg_rekor_entry *e, tg_error *err)
 			                    "bytes in base64", i + 1);
 	}
 	e->n_hashes = json_array_size(hashes);
-	if (cp == NULL || strlen(cp) > CHECKPOINT_MAX)
-		return tg_error_set(err, TG_EINVAL, "the log entry's inclusion proof has no checkpoint");
+	if (cp == NULL)
+		return TG_OK; /* a root hash nobody signed proves nothing: as if there were no proof */
+	if (strlen(cp) > CHECKPOINT_MAX)
+		return tg_error_set(err, TG_EINVAL, "the log entry's checkpoint is too large");
 	e->checkpoint = strdup(cp);
 	if (e->checkpoint == NULL)
 		return tg_error_set(err, TG_ENOMEM, "out of memory");
@@ -146,6 +148,10 @@ int tg_rekor_verify_set(const tg_sigstore_root *root, const char *body_b64,
 		rc = tg_error_set(err, TG_EINVAL, "the log entry's signed entry timestamp does not "
 		                  "verify with the transparency log's key");
 	tg_buf_free(&canonical);
+	/* a signed time is believed only within the window the key was trusted */
+	if (rc == TG_OK && (integrated_time <= 0 || !tgs_window_has(&log->valid, (time_t)integrated_time)))
+		rc = tg_error_set(err, TG_EINVAL, "the transparency log's key was not valid when the "
+		                  "entry was logged");
 	return rc;
 }
 
@@ -228,13 +234,27 @@ static int check_checkpoint(const tg_rekor_entry *e, const struct tgs_log *log, 
 	}
 	if (!signed_ok)
 		return tg_error_set(err, TG_EINVAL, "the checkpoint is not signed by the transparency log");
-	char origin[256], root_b64[128];
-	long long size = -1;
+	/* "origin\nsize\nbase64(root)\n": whole lines, the size in digits */
+	const char *size_line = memchr(cp, '\n', text_len);
+	const char *root_line = size_line ? memchr(size_line + 1, '\n', text_len - (size_t)(size_line + 1 - cp)) : NULL;
+	const char *root_end = root_line ? memchr(root_line + 1, '\n', text_len - (size_t)(root_line + 1 - cp)) : NULL;
+	char size_text[24];
 	tg_buf want;
 	tg_buf_init(&want, 128);
 	int rc = tg_b64_encode(e->root_hash, 32, &want, NULL);
-	if (rc == TG_OK && (sscanf(cp, "%255[^\n]\n%lld\n%127[^\n]\n", origin, &size, root_b64) != 3 ||
-	                    size != e->tree_size || strcmp(root_b64, tg_buf_str(&want)) != 0))
+	if (rc == TG_OK && size_line != NULL && root_line != NULL && root_end != NULL) {
+		size_t size_len = (size_t)(root_line - size_line - 1);
+		size_t root_len = (size_t)(root_end - root_line - 1);
+		int n = snprintf(size_text, sizeof(size_text), "%lld", e->tree_size);
+		if (size_line > cp && (size_t)n == size_len && memcmp(size_line + 1, size_text, size_len) == 0 &&
+		    root_len == want.len && memcmp(root_line + 1, tg_buf_str(&want), root_len) == 0)
+			rc = TG_OK;
+		else
+			rc = TG_EINVAL;
+	} else if (rc == TG_OK) {
+		rc = TG_EINVAL;
+	}
+	if (rc != TG_OK)
 		rc = tg_error_set(err, TG_EINVAL, "the checkpoint does not state the inclusion proof's "
 		                  "tree size and root hash");
 	tg_buf_free(&want);
@@ -272,9 +292,6 @@ int tg_rekor_entry_verify(const tg_sigstore_root *root, const tg_rekor_entry *e,
 	else if (log == NULL)
 		rc = tg_error_set(err, TG_EINVAL, "the signature was logged in a transparency log the "
 		                  "trust root does not know");
-	if (rc == TG_OK && e->set != NULL && !tgs_window_has(&log->valid, (time_t)e->integrated_time))
-		rc = tg_error_set(err, TG_EINVAL, "the transparency log's key was not valid when the "
-		                  "entry was logged");
 	if (rc == TG_OK && e->has_proof)
 		rc = check_proof(e, log, err);
 	if (rc == TG_OK)
@@ -366,6 +383,35 @@ static int records_dsse(json_t *spec, const tg_rekor_signature *s, tg_error *err
 	return tg_error_set(err, TG_EINVAL, "the log entry records another signature or signer");
 }
 
+/* intoto 0.0.2 (cosign's older attestations): the envelope is stored with
+ * its signatures base64-encoded twice. */
+static int records_intoto(json_t *spec, const tg_rekor_signature *s, tg_error *err)
+{
+	json_t *content = json_object_get(spec, "content"), *one;
+	size_t i;
+	if (!same_hash(json_object_get(content, "payloadHash"), s->payload_sha256))
+		return tg_error_set(err, TG_EINVAL, "the log entry is for another envelope payload");
+	json_array_foreach(json_object_get(json_object_get(content, "envelope"), "signatures"), i,
+	                   one) {
+		unsigned char *inner = NULL;
+		size_t len = 0;
+		tg_error ignore;
+		bool same = false;
+		if (tgs_b64(json_string_value(json_object_get(one, "sig")), 8192, &inner, &len,
+		            &ignore) == TG_OK && memchr(inner, '\0', len) == NULL) {
+			char *text = strndup((const char *)inner, len);
+			same = text != NULL && same_signature(text, s->sig, s->sig_len) &&
+			       same_signer(json_string_value(json_object_get(one, "publicKey")), s->cert,
+			                   s->key);
+			free(text);
+		}
+		free(inner);
+		if (same)
+			return TG_OK;
+	}
+	return tg_error_set(err, TG_EINVAL, "the log entry records another signature or signer");
+}
+
 /* Rekor v2's verifier: {"x509Certificate": {"rawBytes"}} or
  * {"publicKey": {"rawBytes"}} (DER, base64). */
 static bool same_v2_signer(json_t *verifier, X509 *cert, EVP_PKEY *key)
@@ -431,9 +477,11 @@ int tg_rekor_entry_records(const unsigned char *body, size_t body_len,
 		rc = records_hashedrekord_v2(spec, s, err);
 	else if (strcmp(kind, "dsse") == 0 && strcmp(version, "0.0.1") == 0)
 		rc = records_dsse(spec, s, err);
+	else if (strcmp(kind, "intoto") == 0 && strcmp(version, "0.0.2") == 0)
+		rc = records_intoto(spec, s, err);
 	else
 		rc = tg_error_set(err, TG_EINVAL, "log entries of kind %.40s version %.20s are not "
-		                  "supported (hashedrekord 0.0.1 and 0.0.2, dsse 0.0.1 are)", kind, version);
+		                  "supported (hashedrekord 0.0.1 and 0.0.2, dsse 0.0.1, intoto 0.0.2 are)", kind, version);
 	json_decref(doc);
 	return rc;
 }

@@ -97,8 +97,8 @@ typedef struct {
 /* Whether the body (JSON) records s: the same signature bytes, the same
  * signer (cert, or key), over the same content. Kinds: hashedrekord 0.0.1
  * (data.hash: signed_sha256, in hex) and 0.0.2 (Rekor v2: data.digest,
- * base64; for a DSSE envelope too, over its encoding), dsse 0.0.1
- * (payloadHash: payload_sha256). Errors: TG_EINVAL (another kind, another
+ * base64; for a DSSE envelope too, over its encoding), dsse 0.0.1 and
+ * intoto 0.0.2 (payloadHash: payload_sha256). Errors: TG_EINVAL (another kind, another
  * signature, signer or hash; the message says which). */
 int tg_rekor_entry_records(const unsigned char *body, size_t body_len,
                            const tg_rekor_signature *s, tg_error *err);

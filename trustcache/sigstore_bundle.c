@@ -54,8 +54,8 @@ static int read_certificate(json_t *material, X509 **out, tg_error *err)
 	json_t *cert = json_object_get(material, "certificate");
 	json_t *chain = json_object_get(json_object_get(material, "x509CertificateChain"),
 	                                "certificates");
-	if (cert == NULL && chain != NULL)
-		cert = json_array_get(chain, 0);
+	if (cert == NULL && chain != NULL && (cert = json_array_get(chain, 0)) == NULL)
+		return tg_error_set(err, TG_EINVAL, "the bundle's certificate chain is empty");
 	if (cert == NULL)
 		return TG_OK;
 	unsigned char *der = NULL;
@@ -69,14 +69,29 @@ static int read_certificate(json_t *material, X509 **out, tg_error *err)
 	                                           "a DER certificate in base64");
 }
 
+/* The bundle versions this verifier knows (an unknown one may mean fields
+ * it would not read). v0.1 may prove a log entry by its promise alone. */
+static const char *const bundle_types[] = {
+	TG_SIGSTORE_BUNDLE_TYPE_PREFIX "+json;version=0.1",
+	TG_SIGSTORE_BUNDLE_TYPE_PREFIX "+json;version=0.2",
+	TG_SIGSTORE_BUNDLE_TYPE_PREFIX "+json;version=0.3",
+	TG_SIGSTORE_BUNDLE_TYPE_PREFIX ".v0.3+json",
+};
+
 static int read_material(struct bundle *b, const tg_sigstore_policy *p, tg_error *err)
 {
 	const char *media = json_string_value(json_object_get(b->doc, "mediaType"));
-	if (media == NULL || strncmp(media, TG_SIGSTORE_BUNDLE_TYPE_PREFIX,
-	                             strlen(TG_SIGSTORE_BUNDLE_TYPE_PREFIX)) != 0)
-		return tg_error_set(err, TG_EINVAL, "not a Sigstore bundle (mediaType %.80s)",
-		                    media ? media : "missing");
-	b->proof_required = strcmp(media, TG_SIGSTORE_BUNDLE_TYPE_PREFIX "+json;version=0.1") != 0;
+	size_t version = 0, n = sizeof(bundle_types) / sizeof(bundle_types[0]);
+	while (media != NULL && version < n && strcmp(media, bundle_types[version]) != 0)
+		version++;
+	if (media == NULL || version == n)
+		return tg_error_set(err, TG_EINVAL, "not a Sigstore bundle of a known version (mediaType "
+		                    "%.80s; v0.1 to v0.3 are known)", media ? media : "missing");
+	b->proof_required = version > 0;
+	if (json_object_get(b->doc, "dsseEnvelope") != NULL &&
+	    json_object_get(b->doc, "messageSignature") != NULL)
+		return tg_error_set(err, TG_EINVAL, "the bundle holds both a DSSE envelope and a "
+		                    "message signature (one of them is allowed)");
 	int rc = read_certificate(json_object_get(b->doc, "verificationMaterial"), &b->cert, err);
 	if (rc != TG_OK)
 		return rc;
@@ -316,8 +331,8 @@ static int check_entry(struct bundle *b, const tg_sigstore_policy *p, json_t *v,
 	                             b->sig_len, b->cert, b->cert ? NULL : b->signer};
 	int rc = tg_rekor_entry_parse(v, &e, err);
 	if (rc == TG_OK && b->proof_required && !e.has_proof)
-		rc = tg_error_set(err, TG_EINVAL, "the log entry has no inclusion proof (bundles after "
-		                  "v0.1 must carry one)");
+		rc = tg_error_set(err, TG_EINVAL, "the log entry has no inclusion proof with a "
+		                  "checkpoint (bundles after v0.1 must carry one)");
 	if (rc == TG_OK)
 		rc = tg_rekor_entry_verify(p->root, &e, &time_trusted, err);
 	if (rc == TG_OK)
@@ -387,6 +402,9 @@ int tg_sigstore_bundle_verify(const char *bundle, size_t len, const tg_sigstore_
 	if (policy->keys == NULL && (policy->root == NULL || policy->n_signers == 0))
 		return tg_error_set(err, TG_EINVAL, "keyless verification needs a trusted root and at "
 		                    "least one identity");
+	if (policy->keys == NULL && tg_sigstore_root_ca_count(policy->root) == 0)
+		return tg_error_set(err, TG_EINVAL, "the trusted root names no certificate authority, so "
+		                    "no keyless signature can verify");
 	json_error_t jerr;
 	struct bundle b = {0};
 	tg_buf_init(&b.pae, TG_SIGSTORE_BUNDLE_MAX + 256);

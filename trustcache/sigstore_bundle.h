@@ -22,13 +22,12 @@
  * carries a verified inclusion proof and checkpoint (required after bundle
  * v0.1) and/or signed entry timestamp, and records this signature by this
  * certificate over this content (hashedrekord 0.0.1 or 0.0.2 for a
- * message, dsse 0.0.1 or hashedrekord 0.0.2 for an envelope). The times of
+ * message, dsse 0.0.1, intoto 0.0.2 or hashedrekord 0.0.2 for an envelope). The times of
  * signing are the entry's integrated time when its signed entry timestamp
  * verified, and the time of every RFC 3161 timestamp in the bundle (each
  * must verify, rfc3161.h); there must be one at least, and the certificate
- * (sigstore_cert.h) and the log must have been valid at each. Not covered:
- * certificate-transparency SCTs, intoto-kind entries, dsse 0.0.2 entries,
- * SHA-384/512 message digests.
+ * (sigstore_cert.h, SCTs included) and the log must have been valid at
+ * each. Not covered: dsse 0.0.2 entries, SHA-384/512 message digests.
  *
  * Pure; thread-safe.
  */

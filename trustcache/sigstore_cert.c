@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "trustcache/sct.h"
 #include "trustcache/sigstore_internal.h"
 
 #define OID_ISSUER_V2 "1.3.6.1.4.1.57264.1.8"
@@ -32,8 +33,10 @@ X509 *tg_sigstore_cert_parse(const unsigned char *der, size_t len)
 	return x;
 }
 
-/* Verify leaf through ca at time t; the reason in why when it fails. */
-static bool chains_to(const struct tgs_ca *ca, X509 *leaf, time_t t, const char **why)
+/* Verify leaf through ca at time t: *issuer (up-referenced) is the
+ * certificate that issued it; the reason in why when it fails. */
+static bool chains_to(const struct tgs_ca *ca, X509 *leaf, time_t t, X509 **issuer,
+                      const char **why)
 {
 	int n = sk_X509_num(ca->chain);
 	X509_STORE *store = X509_STORE_new();
@@ -51,10 +54,14 @@ static bool chains_to(const struct tgs_ca *ca, X509 *leaf, time_t t, const char 
 		goto done;
 	X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
 	X509_VERIFY_PARAM_set_time(param, t); /* also sets X509_V_FLAG_USE_CHECK_TIME */
-	X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT);
+	/* the chain's last certificate is the anchor, self-signed or not */
+	X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT | X509_V_FLAG_PARTIAL_CHAIN);
 	ok = X509_verify_cert(ctx) == 1;
 	if (!ok)
 		*why = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
+	STACK_OF(X509) *chain = ok ? X509_STORE_CTX_get0_chain(ctx) : NULL;
+	*issuer = sk_X509_num(chain) >= 2 ? sk_X509_value(chain, 1) : NULL;
+	ok = ok && *issuer != NULL && X509_up_ref(*issuer) == 1;
 done:
 	X509_STORE_CTX_free(ctx);
 	sk_X509_free(intermediates); /* the certificates belong to the root */
@@ -71,21 +78,30 @@ int tg_sigstore_cert_verify(const tg_sigstore_root *root, X509 *leaf, time_t t, 
 			continue;
 		in_window++;
 		const char *this_why;
-		if (chains_to(&root->cas[i], leaf, t, &this_why)) {
+		X509 *issuer = NULL;
+		if (chains_to(&root->cas[i], leaf, t, &issuer, &this_why)) {
+			int rc = TG_OK;
 			if ((X509_get_extension_flags(leaf) & EXFLAG_XKUSAGE) == 0 ||
 			    (X509_get_extended_key_usage(leaf) & XKU_CODE_SIGN) == 0)
-				return tg_error_set(err, TG_EINVAL, "the signing certificate is not for code "
-				                    "signing (no codeSigning extended key usage)");
-			return TG_OK;
+				rc = tg_error_set(err, TG_EINVAL, "the signing certificate is not for code "
+				                  "signing (no codeSigning extended key usage)");
+			else
+				rc = tg_sct_verify(root, leaf, issuer, err);
+			X509_free(issuer);
+			return rc;
 		}
 		if (why == NULL)
 			why = this_why;
 	}
+	char when[32];
+	struct tm tm;
+	if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(when, sizeof(when), "%lld", (long long)t);
 	if (in_window == 0)
 		return tg_error_set(err, TG_EINVAL, "no certificate authority of the trusted root was "
-		                    "valid when the signature was logged");
+		                    "valid at the time of signing (%s)", when);
 	return tg_error_set(err, TG_EINVAL, "the signing certificate does not chain to the trusted "
-	                    "root's certificate authorities at the time it was logged: %s", why);
+	                    "root's certificate authorities at the time of signing (%s): %s", when, why);
 }
 
 /* Copy len bytes of s into out as a C string; no NULs, bounded. */

@@ -10,8 +10,9 @@
  * certificate's one Subject Alternative Name (a URI or an email address)
  * and its OIDC issuer, from Fulcio's extension 1.3.6.1.4.1.57264.1.8 (a DER
  * UTF8String), else the older 1.3.6.1.4.1.57264.1.1 (the raw string).
- * Not checked: embedded certificate-transparency SCTs; extended key usage
- * nesting in intermediates.
+ * When the root names certificate-transparency logs, one of the leaf's
+ * embedded SCTs must verify with them (sct.h). Not checked: extended key
+ * usage nesting in intermediates.
  *
  * Pure; thread-safe.
  */

@@ -40,6 +40,8 @@ struct tg_sigstore_root {
 	size_t n_logs;
 	struct tgs_ca tsas[TGS_MAX_CAS]; /* timestamp authorities: the TSA's certificate first */
 	size_t n_tsas;
+	struct tgs_log ctlogs[TGS_MAX_LOGS]; /* certificate-transparency logs */
+	size_t n_ctlogs;
 };
 
 /* Seconds since the epoch of a broken-down UTC time. */

@@ -25,6 +25,8 @@ void tg_sigstore_root_free(tg_sigstore_root *root)
 		sk_X509_pop_free(root->tsas[i].chain, X509_free);
 	for (size_t i = 0; i < root->n_logs; i++)
 		EVP_PKEY_free(root->logs[i].key);
+	for (size_t i = 0; i < root->n_ctlogs; i++)
+		EVP_PKEY_free(root->ctlogs[i].key);
 	free(root);
 }
 
@@ -66,10 +68,17 @@ time_t tgs_utc_seconds(int year, int month, int day, int hour, int min, int sec)
 
 int tg_sigstore_parse_time(const char *s, time_t *out)
 {
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	static const unsigned char month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	unsigned y, mo, d, h, mi, sec;
 	int n = 0;
+	for (size_t i = 0; s != NULL && i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
+			return TG_EINVAL; /* also stops at the end of a short string */
 	if (s == NULL || sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2u%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-	    n != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	    n != 19 || mo < 1 || mo > 12 || d < 1 || d > month_days[mo - 1] ||
+	    (mo == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0))) || h > 23 ||
+	    mi > 59 || sec > 60)
 		return TG_EINVAL;
 	const char *rest = s + n;
 	if (*rest == '.') {
@@ -84,7 +93,8 @@ int tg_sigstore_parse_time(const char *s, time_t *out)
 	return TG_OK;
 }
 
-/* validFor {"start": T, "end": T}: start required, end optional. */
+/* validFor {"start": T, "end": T}: start required, end optional (null:
+ * none). */
 static int read_window(json_t *v, struct tgs_window *w)
 {
 	json_t *end = json_object_get(v, "end");
@@ -176,7 +186,8 @@ static int read_log(json_t *v, struct tgs_log *log, const char *what, size_t i, 
 		                  "an ECDSA, RSA or Ed25519 DER public key", what, i + 1);
 	else if (read_window(json_object_get(pk, "validFor"), &log->valid) != TG_OK)
 		rc = tg_error_set(err, TG_EINVAL, "%s: transparency log %zu has no valid "
-		                  "publicKey.validFor.start (RFC 3339 time)", what, i + 1);
+		                  "publicKey.validFor (a \"start\" and optional \"end\", RFC 3339 "
+		                  "times)", what, i + 1);
 	else if (tgs_b64(json_string_value(json_object_get(json_object_get(v, "logId"), "keyId")),
 	                 64, &id, &id_len, &ignore) != TG_OK || id_len != 32)
 		rc = tg_error_set(err, TG_EINVAL, "%s: transparency log %zu has no 32-byte "
@@ -188,22 +199,21 @@ static int read_log(json_t *v, struct tgs_log *log, const char *what, size_t i, 
 	return rc;
 }
 
-/* "ctlogs" are not used, but a root with a malformed one is refused
- * whole: it is not the file its author meant. */
-static int check_ctlogs(json_t *doc, const char *what, tg_error *err)
+/* "ctlogs": the certificate-transparency logs whose SCTs certificates
+ * must carry (sct.h), read as tlogs are. */
+static int read_ctlogs(json_t *doc, tg_sigstore_root *root, const char *what, tg_error *err)
 {
 	json_t *ctlogs = json_object_get(doc, "ctlogs"), *v;
 	size_t i;
-	if (ctlogs != NULL && !json_is_array(ctlogs))
-		return tg_error_set(err, TG_EINVAL, "%s: \"ctlogs\" is not an array", what);
+	if ((ctlogs != NULL && !json_is_array(ctlogs)) || json_array_size(ctlogs) > TGS_MAX_LOGS)
+		return tg_error_set(err, TG_EINVAL, "%s: \"ctlogs\" is not an array of at most %d",
+		                    what, TGS_MAX_LOGS);
 	json_array_foreach(ctlogs, i, v) {
-		struct tgs_log log = {0};
 		tg_error sub;
-		int rc = i < TGS_MAX_LOGS ? read_log(v, &log, what, i, &sub) : TG_EINVAL;
-		EVP_PKEY_free(log.key);
+		int rc = read_log(v, &root->ctlogs[i], what, i, &sub);
+		root->n_ctlogs = i + 1;
 		if (rc != TG_OK)
-			return tg_error_set(err, TG_EINVAL, "%s: certificate-transparency log %zu is "
-			                    "malformed (or more than %d)", what, i + 1, TGS_MAX_LOGS);
+			return tg_error_set(err, rc, "%s (in \"ctlogs\")", sub.msg);
 	}
 	return TG_OK;
 }
@@ -219,6 +229,9 @@ static int read_root(json_t *doc, const char *what, tg_sigstore_root *root, tg_e
 		return tg_error_set(err, TG_EINVAL, "%s is not a Sigstore trusted root (mediaType "
 		                    "%.80s, expected %s)", what, media ? media : "missing",
 		                    TG_SIGSTORE_ROOT_TYPE);
+	if ((cas != NULL && !json_is_array(cas)) || !json_is_array(logs))
+		return tg_error_set(err, TG_EINVAL, "%s: \"certificateAuthorities\" and \"tlogs\" must "
+		                    "be arrays", what);
 	if (json_array_size(cas) > TGS_MAX_CAS || json_array_size(logs) > TGS_MAX_LOGS ||
 	    json_array_size(tsas) > TGS_MAX_CAS || (tsas != NULL && !json_is_array(tsas)))
 		return tg_error_set(err, TG_EINVAL, "%s: more than %d certificate authorities, "
@@ -243,7 +256,7 @@ static int read_root(json_t *doc, const char *what, tg_sigstore_root *root, tg_e
 		if (rc != TG_OK)
 			return rc;
 	}
-	return check_ctlogs(doc, what, err);
+	return read_ctlogs(doc, root, what, err);
 }
 
 int tg_sigstore_root_parse(const char *json, size_t len, const char *what,
