@@ -31,6 +31,8 @@
  *   good-tsa-nocert.bundle.json     the same, the TSA certificate not embedded
  *   good-v2-dsse.bundle.json        good-dsse logged in Rekor v2 + timestamp
  *                                   (--image-digest only)
+ *   bad-expired-dsse.bundle.json    good-dsse, its leaf valid only T-900 .. T-300
+ *                                   (--image-digest only)
  *   bad-v2-*, bad-tsa-*.bundle.json each differs from good-v2.bundle.json in one way
  *   bad-sct-*, bad-no-sct.bundle.json  each differs from good.bundle.json in its
  *                                   SCT: from a CT log in no root, over another
@@ -1283,11 +1285,15 @@ static char *intoto_statement(const char *digest_hex)
 /* The envelope's hash is over its compact JSON, which is exactly how it
  * appears in the (compact) bundle file. v2: logged in Rekor v2 as a
  * hashedrekord 0.0.2 of the PAE's SHA-256, with a signed timestamp over the
- * envelope's signature. */
-static void write_dsse_bundle(const forge *f, const char *digest_hex, int v2, FILE *cases)
+ * envelope's signature. cf: C_GOOD, or C_EXPIRED (Rekor v1 only) for
+ * bad-expired-dsse.bundle.json. */
+static void write_dsse_bundle(const forge *f, const char *digest_hex, int v2, cert_fault cf,
+                              FILE *cases)
 {
-	const char *file = v2 ? "good-v2-dsse.bundle.json" : "good-dsse.bundle.json";
-	keyed_cert leaf = make_leaf(f, C_GOOD, SCT_GOOD, &uri_id);
+	const char *file = cf == C_EXPIRED ? "bad-expired-dsse.bundle.json"
+	                   : v2            ? "good-v2-dsse.bundle.json"
+	                                   : "good-dsse.bundle.json";
+	keyed_cert leaf = make_leaf(f, cf, SCT_GOOD, &uri_id);
 	char *statement = intoto_statement(digest_hex);
 	bytes pae = dsse_pae(INTOTO_TYPE, statement);
 	bytes sig = sign_sha256(leaf.key, pae.p, pae.n);
@@ -1317,7 +1323,8 @@ static void write_dsse_bundle(const forge *f, const char *digest_hex, int v2, FI
 	json_t *bundle = jcheck(json_pack("{s:s, s:o, s:o}", "mediaType", MT_BUNDLE_V03,
 	                                  "verificationMaterial", material, "dsseEnvelope", env));
 	write_json(f, file, bundle, JSON_COMPACT);
-	write_case(cases, file, "ok", ID_URI, ID_URI_ISSUER, "trusted_root.json");
+	write_case(cases, file, cf == C_GOOD ? "ok" : "fail", ID_URI, ID_URI_ISSUER,
+	           "trusted_root.json");
 
 	free(body);
 	free(pem_b64);
@@ -1429,13 +1436,13 @@ static void write_cases_and_bundles(const forge *f, const char *image_digest)
 	for (size_t i = 0; i < sizeof bundles / sizeof bundles[0]; i++)
 		write_message_bundle(f, &bundles[i], cases);
 	if (image_digest)
-		write_dsse_bundle(f, image_digest + 7, 0, cases);
+		write_dsse_bundle(f, image_digest + 7, 0, C_GOOD, cases);
 	write_policy_cases(cases);
 	/* timestamps and Rekor v2, after the rows above (which keep their order) */
 	for (size_t i = 0; i < sizeof ts_bundles / sizeof ts_bundles[0]; i++)
 		write_ts_bundle(f, &ts_bundles[i], cases);
 	if (image_digest)
-		write_dsse_bundle(f, image_digest + 7, 1, cases);
+		write_dsse_bundle(f, image_digest + 7, 1, C_GOOD, cases);
 	/* the TSA's validity in the trusted root starts after the timestamp */
 	write_case(cases, "good-v2.bundle.json", "fail", ID_URI, ID_URI_ISSUER,
 	           "trusted_root_tsa_late.json");
@@ -1444,6 +1451,9 @@ static void write_cases_and_bundles(const forge *f, const char *image_digest)
 		write_message_bundle(f, &sct_bundles[i], cases);
 	write_case(cases, "bad-no-sct.bundle.json", "ok", ID_URI, ID_URI_ISSUER,
 	           "trusted_root_no_ct.json");
+	/* the image signature by an expired leaf, after every other row */
+	if (image_digest)
+		write_dsse_bundle(f, image_digest + 7, 0, C_EXPIRED, cases);
 	need(fclose(cases) == 0, "writing cases.tsv");
 	free(path);
 }

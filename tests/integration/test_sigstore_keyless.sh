@@ -157,12 +157,16 @@ sign_keyless() { # sign_keyless NAME FORGE_DIR [BUNDLE]: a keyless DSSE bundle f
   "$forge" "$2" --image-digest "$d" >/dev/null &&
     oci_attach_bundle "acme/$1" "$d" "$2/${3:-good-dsse.bundle.json}" "$w"
 }
-for name in signed unsigned otherca v2; do tg_h_expect_ok "publish acme/$name" publish "$name"; done
+for name in signed unsigned otherca v2 expired; do tg_h_expect_ok "publish acme/$name" publish "$name"; done
 # acme/signed: signed through the test CA and log of the trusted root; the
 # forge makes the bundle's CA and log afresh, so the policy's root is its
 tg_h_expect_ok "sign acme/signed keylessly" sign_keyless signed "$w/fs"
 write_policy "$id_app" "$w/fs/trusted_root.json"
 kill -HUP "${TG_H_TRUSTGATE%%:*}"
+# acme/expired: the same CA and log as acme/signed (the forge's key
+# material is per run: its certificate's CA is copied from that run)
+tg_h_expect_ok "sign acme/expired with a certificate expired when it was logged" \
+  sign_keyless expired "$w/fe" bad-expired-dsse.bundle.json
 tg_h_expect_ok "sign acme/otherca keylessly through another CA and log" sign_keyless otherca "$w/fo"
 # acme/v2: logged in the Rekor v2 log, its time from the timestamp authority
 # (the forge run for it makes a CA and logs of its own: its root is copied in)
@@ -202,6 +206,13 @@ cp "$w/good-policy.json" "$policy"
 kill -HUP "${TG_H_TRUSTGATE%%:*}"
 tg_h_expect_fail "an unsigned image is denied" "has no cosign signature in $R/acme/unsigned" \
   dk pull "$R/acme/unsigned:1"
+write_policy "$id_app" "$w/fe/trusted_root.json"
+kill -HUP "${TG_H_TRUSTGATE%%:*}"
+tg_h_wait_until 5 pull_denied "$R/acme/expired:1"
+tg_h_expect_fail "an image whose certificate had expired when it was logged is denied" \
+  "Z): certificate has expired" dk pull "$R/acme/expired:1"
+write_policy "$id_app" "$w/fs/trusted_root.json"
+kill -HUP "${TG_H_TRUSTGATE%%:*}"
 # a classic signature manifest (tag sha256-<hex>.sig, as cosign 2 wrote):
 # keyless roots read bundles only; one beside a bundle does not hide it
 push_classic_tag() { # push_classic_tag NAME: a classic .sig manifest with no signed layer
