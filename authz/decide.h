@@ -56,6 +56,7 @@ typedef struct tg_decision {
 	const tg_rule *rule;                 /* the rule that decided, or NULL; borrowed from policy */
 	char normalized[TG_OP_TEXT_MAX];     /* normalized image, "" when none */
 	char message[TG_DECISION_MSG_MAX];   /* deny message, or why it was allowed */
+	char warnings[TG_DECISION_MSG_MAX];  /* container rules that warned (hardening.h), or "" */
 	/* Set when the deciding rule requires signatures and no facts were
 	 * given: look up rule->trust_roots and decide again with the facts. */
 	bool needs_signatures;

@@ -71,19 +71,25 @@ int tg_pv_fail(struct ctx *c, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	int line = 0, col = 0;
-	if (tg_jsonpos_locate(c->text, c->len, c->path, c->depth, &line, &col) < 0)
+	size_t depth = c->depth < sizeof(c->path) / sizeof(c->path[0]) ? c->depth
+	                                                               : sizeof(c->path) / sizeof(c->path[0]);
+	if (tg_jsonpos_locate(c->text, c->len, c->path, depth, &line, &col) < 0)
 		line = col = 1;
 	return tg_error_set(c->err, TG_EINVAL, "%s:%d:%d: %s", c->source, line, col, what);
 }
 
 void tg_pv_push_key(struct ctx *c, const char *key)
 {
-	c->path[c->depth++] = (tg_jsonpos_step){key, -1};
+	if (c->depth < sizeof(c->path) / sizeof(c->path[0]))
+		c->path[c->depth] = (tg_jsonpos_step){key, -1};
+	c->depth++; /* deeper steps are not located, but popped in step */
 }
 
 void tg_pv_push_index(struct ctx *c, size_t index)
 {
-	c->path[c->depth++] = (tg_jsonpos_step){NULL, (long)index};
+	if (c->depth < sizeof(c->path) / sizeof(c->path[0]))
+		c->path[c->depth] = (tg_jsonpos_step){NULL, (long)index};
+	c->depth++;
 }
 
 void tg_pv_pop(struct ctx *c)
@@ -191,7 +197,7 @@ static int parse_local_images(struct ctx *c, const char *s, enum tg_local_images
 static int check_rule_keys(struct ctx *c, json_t *rule)
 {
 	static const char *const known[] = {"match", "require", "trust_roots", "trust_roots_required",
-	                                    "reason", "local_images", "comment"};
+	                                    "reason", "local_images", "container", "comment"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(rule, key, v) {
@@ -201,8 +207,8 @@ static int check_rule_keys(struct ctx *c, json_t *rule)
 		tg_pv_push_key(c, key);
 		if (!ok)
 			return tg_pv_fail(c, "unknown rule key \"%s\" (known: match, require, trust_roots, "
-			                  "trust_roots_required, reason, local_images, comment)", key);
-		if (strcmp(key, "trust_roots") != 0 && !json_is_string(v))
+			                  "trust_roots_required, reason, local_images, container, comment)", key);
+		if (strcmp(key, "trust_roots") != 0 && strcmp(key, "container") != 0 && !json_is_string(v))
 			return tg_pv_fail(c, "rule key \"%s\" must be a string", key);
 		tg_pv_pop(c);
 	}
@@ -265,6 +271,14 @@ static int load_rule(struct ctx *c, json_t *obj, size_t number, tg_rule *rule)
 		if (rc == TG_OK && rule->require == TG_REQUIRE_DENY && rule->local_images != TG_LOCAL_DENY)
 			rc = tg_pv_fail(c, "a rule that denies its images cannot let local ones through: "
 			                "drop \"local_images\" or change \"require\"");
+		tg_pv_pop(c);
+		if (rc != TG_OK)
+			return rc;
+	}
+	json_t *container = json_object_get(obj, "container");
+	if (container != NULL) {
+		tg_pv_push_key(c, "container");
+		rc = tg_pv_load_rule_container(c, container, rule);
 		tg_pv_pop(c);
 		if (rc != TG_OK)
 			return rc;
@@ -396,6 +410,7 @@ static const struct {
 	{"trust_roots", tg_pv_load_trust_roots},
 	{"registries", tg_pv_load_registries},
 	{"cache", load_cache},
+	{"container", tg_pv_load_container},
 };
 
 static int load_root(struct ctx *c, json_t *root, tg_policy *p)
@@ -411,7 +426,7 @@ static int load_root(struct ctx *c, json_t *root, tg_policy *p)
 		tg_pv_push_key(c, key);
 		if (i == n)
 			return tg_pv_fail(c, "unknown key \"%s\" (known: mode, official_images, verified_publishers, "
-			               "rules, operations, trust_roots, registries, cache, comment)", key);
+			               "rules, operations, trust_roots, registries, cache, container, comment)", key);
 		int rc = top_level_keys[i].load(c, v, p);
 		if (rc != TG_OK)
 			return rc;
@@ -436,6 +451,10 @@ static tg_policy *policy_new(const char *source)
 		p->ops_allowed[i] = op_settings[i].default_allowed;
 	for (size_t i = 0; i < TG_CACHE_SETTING_COUNT; i++)
 		p->cache[i] = cache_settings[i].def;
+	if (tg_pv_container_defaults(&p->container) != TG_OK) {
+		tg_policy_free(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -500,8 +519,11 @@ void tg_policy_free(tg_policy *p)
 		free(p->rules[i].match);
 		free(p->rules[i].reason);
 		tg_pv_free_strings(p->rules[i].trust_roots, p->rules[i].n_trust_roots);
+		tg_pv_free_container(p->rules[i].container);
+		free(p->rules[i].container);
 	}
 	free(p->rules);
+	tg_pv_free_container(&p->container);
 	tg_pv_free_trust(p);
 	tg_pv_free_strings(p->verified_publishers, p->n_verified_publishers);
 	free(p->source);

@@ -64,6 +64,50 @@ enum tg_op_setting {
 	TG_SET_COUNT
 };
 
+/* Container hardening ("container" in the policy and in rules; README
+ * "Container hardening"): what each setting of a container does when a
+ * create, exec or service asks for it. */
+enum tg_hard_action { TG_HARD_UNSET, TG_HARD_ALLOW, TG_HARD_WARN, TG_HARD_DENY };
+
+enum tg_hard_setting {
+	TG_HARD_PRIVILEGED,
+	TG_HARD_CAPABILITIES,     /* added capabilities not in "allowed_capabilities" */
+	TG_HARD_DEVICES,
+	TG_HARD_SECURITY_OPTIONS, /* options that turn seccomp, AppArmor, SELinux labels,
+	                             no-new-privileges or masked /proc paths off */
+	TG_HARD_HOST_NETWORK,     /* the host's namespaces, in enum tg_host_ns order */
+	TG_HARD_HOST_PID,
+	TG_HARD_HOST_IPC,
+	TG_HARD_HOST_UTS,
+	TG_HARD_HOST_USERNS,
+	TG_HARD_HOST_CGROUPNS,
+	TG_HARD_RUN_AS_ROOT,
+	TG_HARD_BIND_MOUNTS,      /* host paths outside the path lists below */
+	TG_HARD_READ_ONLY_ROOTFS, /* a writable root filesystem */
+	TG_HARD_ENV_SECRETS,      /* literal secrets in environment variables */
+	TG_HARD_COUNT
+};
+
+enum tg_hard_list {
+	TG_HARD_ALLOWED_CAPS,   /* capabilities that may be added: "NET_BIND_SERVICE" */
+	TG_HARD_BIND_PATHS,     /* host path prefixes that may be mounted at all */
+	TG_HARD_WRITABLE_PATHS, /* host path prefixes that may be mounted writable */
+	TG_HARD_PROTECTED,      /* never writable: these, what is inside them, or holds them */
+	TG_HARD_API_SOCKETS,    /* never mounted, even read-only (a socket works read-only) */
+	TG_HARD_LIST_COUNT
+};
+
+typedef struct tg_container_rules {
+	enum tg_hard_action action[TG_HARD_COUNT]; /* UNSET in a rule: the policy's applies */
+	char **list[TG_HARD_LIST_COUNT];           /* paths normalized, capabilities upper-case */
+	size_t n_list[TG_HARD_LIST_COUNT];
+	bool has_list[TG_HARD_LIST_COUNT];         /* given (in a rule: replaces the policy's) */
+} tg_container_rules;
+
+const char *tg_hard_setting_key(enum tg_hard_setting s);
+const char *tg_hard_list_key(enum tg_hard_list l);
+const char *tg_hard_action_name(enum tg_hard_action a);
+
 typedef struct tg_rule {
 	size_t number;             /* 1-based position in "rules" */
 	char *match;
@@ -73,6 +117,7 @@ typedef struct tg_rule {
 	char *reason;              /* admin's text for deny messages, or NULL */
 	enum tg_local_images local_images; /* images made on this host, named under this rule */
 	bool all_roots;            /* "trust_roots_required": "all" (default "any") */
+	tg_container_rules *container; /* "container": overrides of the policy's, or NULL */
 } tg_rule;
 
 /* A named source of signatures that "signed" rules refer to. */
@@ -176,6 +221,11 @@ long tg_policy_cache_setting(const tg_policy *p, enum tg_cache_setting which);
 
 /* The trust root named name, or NULL. Borrowed from p. */
 const tg_trust_root *tg_policy_trust_root(const tg_policy *p, const char *name);
+
+/* The container rules in force for an image under rule (NULL: the
+ * policy's alone): each action and list from the rule's "container" when it
+ * sets it, else the policy's. *out borrows from p. */
+void tg_policy_container_rules(const tg_policy *p, const tg_rule *rule, tg_container_rules *out);
 
 /* How many trust roots p defines, and the i-th (i < count; borrowed). */
 size_t tg_policy_trust_root_count(const tg_policy *p);

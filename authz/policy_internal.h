@@ -24,6 +24,7 @@ struct tg_policy {
 	tg_registry *registries;
 	size_t n_registries;
 	long cache[TG_CACHE_SETTING_COUNT];
+	tg_container_rules container; /* "container", with the defaults filled in */
 };
 
 
@@ -33,7 +34,7 @@ struct ctx {
 	const char *text;
 	size_t len;
 	const char *source;
-	tg_jsonpos_step path[4];
+	tg_jsonpos_step path[8];
 	size_t depth;
 	tg_error *err;
 };
@@ -55,5 +56,12 @@ int tg_pv_load_trust_roots(struct ctx *c, json_t *v, tg_policy *p);
 int tg_pv_load_registries(struct ctx *c, json_t *v, tg_policy *p);
 int tg_pv_check_rule_roots(struct ctx *c, const tg_policy *p);
 void tg_pv_free_trust(tg_policy *p);
+
+/* policy_container.c: "container" at the top level (into p->container,
+ * over the defaults) and in a rule (into a new rule->container). */
+int tg_pv_container_defaults(tg_container_rules *r);
+int tg_pv_load_container(struct ctx *c, json_t *v, tg_policy *p);
+int tg_pv_load_rule_container(struct ctx *c, json_t *v, tg_rule *rule);
+void tg_pv_free_container(tg_container_rules *r);
 
 #endif

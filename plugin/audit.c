@@ -66,6 +66,7 @@ void tg_audit_log(unsigned long id, const tg_operation *op, const tg_decision *d
 		{"rule", d->rule ? d->rule->match : NULL},
 		{"verdict", tg_verdict_name(d->verdict)},
 		{"reason", d->message},
+		{"warnings", d->warnings[0] ? d->warnings : NULL},
 		{"policy", policy_source},
 	};
 	for (size_t i = 0; rc == TG_OK && i < sizeof(fields) / sizeof(fields[0]); i++)

@@ -105,15 +105,20 @@ static void store(tg_inspect_cache *c, const char *key, char *value, int64_t now
 void tg_inspect_cache_put_image(tg_inspect_cache *c, const char *name, const tg_image_summary *img,
                                 int64_t now_ms)
 {
-	size_t n = strlen(img->id) + 1;
+	size_t n = strlen(img->id) + strlen(img->user) + 2;
 	for (size_t i = 0; i < img->n_repo_digests; i++)
 		n += strlen(img->repo_digests[i]) + 1;
-	char *value = malloc(n);
+	/* lines: id, user, repo digests. A value with a line break of its own
+	 * (an image's user is anyone's text) is not kept: it would shift them */
+	bool one_line = strchr(img->id, '\n') == NULL && strchr(img->user, '\n') == NULL;
+	for (size_t i = 0; i < img->n_repo_digests; i++)
+		one_line = one_line && strchr(img->repo_digests[i], '\n') == NULL;
+	char *value = one_line ? malloc(n) : NULL;
 	if (value == NULL || strlen(name) >= TG_INSPECT_TEXT_MAX) {
 		free(value);
 		return;
 	}
-	size_t used = (size_t)snprintf(value, n, "%s", img->id);
+	size_t used = (size_t)snprintf(value, n, "%s\n%s", img->id, img->user);
 	for (size_t i = 0; i < img->n_repo_digests; i++)
 		used += (size_t)snprintf(value + used, n - used, "\n%s", img->repo_digests[i]);
 	pthread_mutex_lock(&c->lock);
@@ -142,6 +147,8 @@ bool tg_inspect_cache_get_image(tg_inspect_cache *c, const char *name, int64_t n
 	if (it != NULL && now_ms - it->stored_ms < TG_INSPECT_IMAGE_TTL_MS) {
 		const char *v = it->value;
 		next_line(&v, out->id);
+		if (!next_line(&v, out->user))
+			out->user[0] = '\0';
 		out->n_repo_digests = 0;
 		while (out->n_repo_digests < TG_INSPECT_DIGESTS_MAX &&
 		       next_line(&v, out->repo_digests[out->n_repo_digests]))

@@ -28,9 +28,10 @@
 
 typedef struct tg_inspect_cache tg_inspect_cache;
 
-/* An image as a decision needs it: its ID and repo digests. */
+/* An image as a decision needs it: its ID, repo digests and user. */
 typedef struct tg_image_summary {
 	char id[TG_INSPECT_TEXT_MAX];
+	char user[TG_INSPECT_TEXT_MAX]; /* Config.User */
 	size_t n_repo_digests;
 	char repo_digests[TG_INSPECT_DIGESTS_MAX][TG_INSPECT_TEXT_MAX];
 } tg_image_summary;

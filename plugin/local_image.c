@@ -18,6 +18,7 @@ struct gathered {
 static void summarize(const tg_docker_image *di, tg_image_summary *s)
 {
 	snprintf(s->id, sizeof(s->id), "%s", di->id);
+	snprintf(s->user, sizeof(s->user), "%s", di->user);
 	s->n_repo_digests = 0;
 	for (size_t i = 0; i < di->n_repo_digests && s->n_repo_digests < TG_INSPECT_DIGESTS_MAX; i++)
 		snprintf(s->repo_digests[s->n_repo_digests++], TG_INSPECT_TEXT_MAX, "%s",

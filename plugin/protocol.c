@@ -17,6 +17,7 @@
 #include "common/tg_json_out.h"
 #include "common/tg_log.h"
 #include "plugin/audit.h"
+#include "plugin/container_check.h"
 #include "plugin/local_image.h"
 #include "plugin/signatures.h"
 
@@ -160,29 +161,30 @@ static enum tg_server_answer handle_authz_req(tg_protocol *proto, const tg_serve
 	tg_trust_facts facts;
 	facts.n = 0; /* 6 KB: filled only when a rule needs signatures */
 	tg_authz_decide(policy, &env, &op, &err, NULL, &d);
+	/* Asking dockerd is I/O: from what it said before on an I/O thread,
+	 * else on a lookup thread. */
+	struct tg_local_env lenv = {proto->docker_socket, req->may_block ? thread_session() : NULL,
+	                            TG_DOCKER_TIMEOUT_MS,
+	                            {proto->state_dir, proto->cache, req->may_block},
+	                            proto->inspect};
+	bool blocks = false;
 	if (d.needs_local_image) {
-		/* Asking dockerd is I/O: from what it said before on an I/O
-		 * thread, else on a lookup thread. */
-		struct tg_local_env lenv = {proto->docker_socket,
-		                            req->may_block ? thread_session() : NULL,
-		                            TG_DOCKER_TIMEOUT_MS,
-		                            {proto->state_dir, proto->cache, req->may_block},
-		                            proto->inspect};
-		if (tg_local_image_decide(policy, &env, &op, &lenv, &d, &facts) == TG_EWOULDBLOCK) {
-			tg_policy_store_release(proto->store, ref);
-			tg_authz_request_free(areq);
-			return TG_SERVER_BLOCKS;
-		}
+		blocks = tg_local_image_decide(policy, &env, &op, &lenv, &d, &facts) == TG_EWOULDBLOCK;
 	} else if (d.needs_signatures) {
 		/* From the cache on an I/O thread; live lookups (each within its
 		 * trust root's timeout) on a lookup thread, where this runs again. */
 		struct tg_signature_env senv = {proto->state_dir, proto->cache, req->may_block};
-		if (tg_signatures_lookup(policy, d.rule, &op, &senv, &facts) == TG_EWOULDBLOCK) {
-			tg_policy_store_release(proto->store, ref);
-			tg_authz_request_free(areq);
-			return TG_SERVER_BLOCKS;
-		}
-		tg_authz_decide(policy, &env, &op, &err, &facts, &d);
+		blocks = tg_signatures_lookup(policy, d.rule, &op, &senv, &facts) == TG_EWOULDBLOCK;
+		if (!blocks)
+			tg_authz_decide(policy, &env, &op, &err, &facts, &d);
+	}
+	/* how the container would run: the host's container rules */
+	if (!blocks && err.code == TG_OK)
+		blocks = tg_container_check(policy, &op, areq, &lenv, &d, NULL) == TG_EWOULDBLOCK;
+	if (blocks) {
+		tg_policy_store_release(proto->store, ref);
+		tg_authz_request_free(areq);
+		return TG_SERVER_BLOCKS;
 	}
 	tg_audit_log(atomic_fetch_add(&proto->next_id, 1), &op, &d, &facts, tg_policy_source(policy));
 	answer_decision(response, d.allow, d.message);

@@ -51,6 +51,9 @@ static int parse_inspect(const tg_buf *body, tg_docker_image *out, tg_error *err
 		rc = copy_strings(json_object_get(root, "RepoDigests"), TG_DOCKER_REPO_DIGESTS_MAX,
 		                  TG_DOCKER_TEXT_MAX, out->repo_digests[0], &out->n_repo_digests,
 		                  "RepoDigests", err);
+	const char *user = json_string_value(json_object_get(json_object_get(root, "Config"), "User"));
+	if (rc == TG_OK && copy_field(out->user, user ? user : "") != TG_OK)
+		rc = tg_error_set(err, TG_EINVAL, "dockerd's image inspect answer has a Config.User too long");
 	if (rc == TG_OK)
 		rc = copy_strings(json_object_get(json_object_get(root, "RootFS"), "Layers"),
 		                  TG_DOCKER_LAYERS_MAX, TG_DOCKER_DIGEST_MAX, out->layers[0],
@@ -133,11 +136,13 @@ int tg_docker_inspect_container(const char *socket_path, tg_http_session *sessio
 		return rc;
 	memset(out, 0, sizeof(*out));
 	json_t *root = json_loadb(tg_buf_str(&resp.body), resp.body.len, 0, NULL);
-	const char *config_image = json_string_value(json_object_get(json_object_get(root, "Config"),
-	                                                             "Image"));
+	json_t *config = json_object_get(root, "Config");
+	const char *config_image = json_string_value(json_object_get(config, "Image"));
+	const char *user = json_string_value(json_object_get(config, "User"));
 	if (root == NULL || copy_field(out->id, json_string_value(json_object_get(root, "Id"))) ||
 	    copy_field(out->image_id, json_string_value(json_object_get(root, "Image"))) ||
-	    copy_field(out->image_name, config_image ? config_image : ""))
+	    copy_field(out->image_name, config_image ? config_image : "") ||
+	    copy_field(out->user, user ? user : ""))
 		rc = tg_error_set(err, TG_EINVAL, "dockerd's answer about %s has no Id or Image", what);
 	const char *cname = json_string_value(json_object_get(root, "Name"));
 	if (rc == TG_OK && cname != NULL && copy_field(out->name, cname + (cname[0] == '/')) != TG_OK)
@@ -221,6 +226,23 @@ int tg_docker_uses_containerd_store(const char *socket_path, tg_http_session *se
 		rc = tg_error_set(err, TG_EINVAL, "dockerd's /info answer is not a JSON object");
 	else
 		*out = containerd;
+	json_decref(root);
+	tg_http_response_free(&resp);
+	return rc;
+}
+
+int tg_docker_data_root(const char *socket_path, tg_http_session *session, long deadline_ms,
+                        char out[TG_DOCKER_TEXT_MAX], tg_error *err)
+{
+	tg_http_response resp;
+	int rc = docker_get(socket_path, session, "/info", "its configuration", deadline_ms, &resp,
+	                    err);
+	if (rc != TG_OK)
+		return rc;
+	json_t *root = json_loadb(tg_buf_str(&resp.body), resp.body.len, 0, NULL);
+	const char *dir = json_string_value(json_object_get(root, "DockerRootDir"));
+	if (dir == NULL || dir[0] != '/' || copy_field(out, dir) != TG_OK)
+		rc = tg_error_set(err, TG_EINVAL, "dockerd's /info answer has no DockerRootDir");
 	json_decref(root);
 	tg_http_response_free(&resp);
 	return rc;

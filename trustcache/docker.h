@@ -26,6 +26,7 @@ typedef struct tg_docker_image {
 	char id[TG_DOCKER_TEXT_MAX];      /* "sha256:<hex>" */
 	size_t n_repo_digests;
 	char repo_digests[TG_DOCKER_REPO_DIGESTS_MAX][TG_DOCKER_TEXT_MAX]; /* "repo@sha256:<hex>" */
+	char user[TG_DOCKER_TEXT_MAX];    /* Config.User: who its containers run as ("": root) */
 	size_t n_layers;                  /* RootFS.Layers: diff IDs, base first */
 	char layers[TG_DOCKER_LAYERS_MAX][TG_DOCKER_DIGEST_MAX];
 } tg_docker_image;
@@ -35,6 +36,7 @@ typedef struct tg_docker_container {
 	char name[TG_DOCKER_TEXT_MAX];       /* "Name" without its leading '/' */
 	char image_id[TG_DOCKER_TEXT_MAX];   /* "Image": what it runs, fixed at create */
 	char image_name[TG_DOCKER_TEXT_MAX]; /* "Config.Image": the name it was created with */
+	char user[TG_DOCKER_TEXT_MAX];       /* "Config.User": the image's, unless the create set one */
 } tg_docker_container;
 
 /* Inspect image name (a reference or ID) through the daemon at
@@ -66,6 +68,11 @@ void tg_docker_ids_free(char **ids, size_t n);
  * DriverStatus "driver-type" io.containerd.snapshotter.*). That store gives
  * every named image a repo digest, so there a repo digest does not show an
  * image was pulled. Errors as above. */
+/* dockerd's data root (GET /info: DockerRootDir) into out. Errors as
+ * above. */
+int tg_docker_data_root(const char *socket_path, tg_http_session *session, long deadline_ms,
+                        char out[TG_DOCKER_TEXT_MAX], tg_error *err);
+
 int tg_docker_uses_containerd_store(const char *socket_path, tg_http_session *session,
                                     long deadline_ms, bool *out, tg_error *err);
 

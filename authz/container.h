@@ -1,0 +1,87 @@
+/* container: how a container would be run, decoded from a create, exec or
+ * service request exactly as dockerd reads it (gojson.h: Go's
+ * case-insensitive keys; a setting spelled twice is refused), for the
+ * hardening rules (hardening.h).
+ *
+ * Read from a create (POST /containers/create): Config.User, Config.Env and
+ * HostConfig's Privileged, CapAdd and Capabilities, Devices,
+ * DeviceCgroupRules and DeviceRequests, SecurityOpt, MaskedPaths and
+ * ReadonlyPaths, the namespace modes (NetworkMode, PidMode, IpcMode,
+ * UTSMode, UsernsMode, CgroupnsMode), Binds and Mounts (with "local"
+ * volumes whose options bind a host path), ReadonlyRootfs. From an exec:
+ * User, Privileged, Env. From a service: TaskTemplate.ContainerSpec's User,
+ * Env, Mounts, ReadOnly, CapabilityAdd, Privileges, and TaskTemplate.Networks
+ * (the host network).
+ *
+ * Pure; thread-safe. A tg_container_spec is a plain value (large: allocate
+ * it on the heap).
+ */
+#ifndef TG_CONTAINER_H
+#define TG_CONTAINER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "authz/request.h"
+#include "common/tg_error.h"
+
+#define TG_CONTAINER_LIST_MAX 64   /* entries of one list setting; more is refused */
+#define TG_CONTAINER_TEXT_MAX 256  /* one capability, device, option, env name */
+#define TG_CONTAINER_PATH_MAX 1024 /* a mount's host path or target */
+
+enum tg_container_kind { TG_SPEC_CREATE, TG_SPEC_EXEC, TG_SPEC_SERVICE };
+
+/* The host namespaces a container can share. */
+enum tg_host_ns {
+	TG_NS_NETWORK, TG_NS_PID, TG_NS_IPC, TG_NS_UTS, TG_NS_USER, TG_NS_CGROUP, TG_NS_COUNT
+};
+
+typedef struct tg_container_mount {
+	char source[TG_CONTAINER_PATH_MAX]; /* the host path (a bind), else the volume's name */
+	char target[TG_CONTAINER_PATH_MAX];
+	bool host_path;   /* a bind mount, or a volume whose options bind a host path */
+	bool read_only;
+	bool from_binds;  /* spelled in Binds ("-v"), else in Mounts ("--mount") */
+	/* Filled by plugin/ before the rules run: the host path with every
+	 * symlink resolved ("" when it could not be resolved). */
+	char resolved[TG_CONTAINER_PATH_MAX];
+} tg_container_mount;
+
+typedef struct tg_container_spec {
+	enum tg_container_kind kind;
+	bool privileged;
+	char caps[TG_CONTAINER_LIST_MAX][TG_CONTAINER_TEXT_MAX]; /* added: "NET_ADMIN", "ALL" */
+	size_t n_caps;
+	char devices[TG_CONTAINER_LIST_MAX][TG_CONTAINER_TEXT_MAX]; /* host devices, as spelled */
+	size_t n_devices;
+	/* options that turn a protection off: "seccomp=unconfined", ... */
+	char weakened[TG_CONTAINER_LIST_MAX][TG_CONTAINER_TEXT_MAX];
+	size_t n_weakened;
+	bool host_ns[TG_NS_COUNT];
+	bool has_user;                       /* a User was given (else the image's) */
+	char user[TG_CONTAINER_TEXT_MAX];
+	tg_container_mount mounts[TG_CONTAINER_LIST_MAX];
+	size_t n_mounts;
+	bool read_only_rootfs;
+	/* environment variables set to a literal value: their names */
+	char env[TG_CONTAINER_LIST_MAX * 2][TG_CONTAINER_TEXT_MAX];
+	size_t n_env;
+} tg_container_spec;
+
+/* Decode the body of req as kind into *spec. Errors (deny; err says why):
+ * TG_EINVAL (missing or malformed body, a value of a type dockerd would
+ * refuse, a bind it could not parse), TG_EAMBIGUOUS (a setting spelled
+ * twice), TG_ETOOBIG (more than TG_CONTAINER_LIST_MAX entries, a value too
+ * long). */
+int tg_container_decode(const tg_authz_request *req, enum tg_container_kind kind,
+                        tg_container_spec *spec, tg_error *err);
+
+/* The flag that sets a namespace to the host's: "--network host". */
+const char *tg_host_ns_flag(enum tg_host_ns ns);
+
+/* Whether user (Config.User's "user[:group]") is root: "", "root", or a
+ * number equal to 0 before any ':'. "" is root only when the image's user
+ * is too: callers check that. */
+bool tg_container_user_is_root(const char *user);
+
+#endif

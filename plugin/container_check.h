@@ -1,0 +1,34 @@
+/* container_check: the host's container rules (authz/hardening.h) applied
+ * to a container create, exec or service that its image decision allowed:
+ * how the container would run is decoded from the request; what only the
+ * host knows is gathered here: the user the image (or, for an exec, the
+ * container) runs as, each bind's host path with its symlinks resolved
+ * (the longest part that exists, then the rest as dockerd would create
+ * it), and dockerd's data root.
+ *
+ * Gathering asks dockerd and the file system, so it runs only where
+ * lenv->sig.may_block (else TG_EWOULDBLOCK), except for a create whose
+ * image dockerd described a moment ago (inspect cache) and that mounts no
+ * host path. Thread-safe.
+ */
+#ifndef TG_CONTAINER_CHECK_H
+#define TG_CONTAINER_CHECK_H
+
+#include "authz/hardening.h"
+#include "plugin/local_image.h"
+
+/* Check op (req's decoding) against policy's container rules and fold the
+ * result into *d (hardening.h tg_hardening_apply). *findings (may be NULL)
+ * receives every finding, for explanations. Returns TG_OK (what cannot be
+ * read or found out is a deny saying why), or TG_EWOULDBLOCK (call again
+ * where it may block). */
+int tg_container_check(const tg_policy *policy, const tg_operation *op,
+                       const tg_authz_request *req, const struct tg_local_env *lenv,
+                       tg_decision *d, tg_hard_findings *findings);
+
+/* Resolve the symlinks of host path path into out (n bytes): the longest
+ * existing leading part through realpath(3), the rest normalized as
+ * mkdir -p would create it. Errors: TG_EINVAL (not absolute, too long). */
+int tg_container_resolve_path(const char *path, char *out, size_t n);
+
+#endif

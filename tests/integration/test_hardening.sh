@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Container hardening rules through a real dockerd and the docker CLI: the
+# create (and exec) requests `docker run` sends reach trustgate, which
+# refuses the classic ways of running a trusted image unsafely, each with a
+# message naming the setting and the flag that fixes it, and lets the rest
+# run (warnings go to the audit log). Privileged containers cannot start in
+# this sandbox: what is tested is the decision on the create request.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+
+tg_h_init
+w=$TG_WORK
+tg_h_make_busybox_tar "$w/bb.tar"
+policy=$w/policy.json
+write_policy() { # write_policy GLOBAL_CONTAINER_JSON
+  cat >"$policy.tmp" <<JSON
+{
+  "rules": [
+    {"match": "*", "require": "allow", "local_images": "allow"},
+    {"match": "docker.io/monitor/*", "require": "allow", "local_images": "allow",
+     "container": {"host_pid": "allow", "comment": "the monitoring agent reads host processes"}}
+  ],
+  "operations": {"import": "allow", "exec": "allow"},
+  "container": $1
+}
+JSON
+  mv "$policy.tmp" "$policy"
+}
+write_policy '{}'
+tg_h_start_trustgate "$policy"
+tg_h_start_dockerd
+dk() { /usr/bin/docker -H "unix://$TG_DOCKER_SOCK" "$@"; }
+run() { dk run --rm --network none "$@"; }
+denied="authorization denied by plugin $TG_PLUGIN_NAME: container create of image app/bb:1 is not allowed by the host's container rules"
+tg_h_expect_ok "import app/bb:1" dk import "$w/bb.tar" app/bb:1
+tg_h_expect_ok "import monitor/agent:1" dk import "$w/bb.tar" monitor/agent:1
+mkdir -p "$w/scratch" "$w/rw/sub" "$w/other"
+ln -s /etc "$w/etc-link"
+
+# --- the defaults
+tg_h_expect_output "a plain run is allowed" "hello" run app/bb:1 echo hello
+tg_h_expect_ok "and its root user is a warning in the audit log" \
+  grep -q '"warnings":"no --user is given and the image.s user is root (none set)' "$w/trustgate.log"
+tg_h_expect_fail "--privileged is denied, naming the fix" \
+  "$denied: --privileged gives the container every capability and the host's devices (fix: run without --privileged" \
+  run --privileged app/bb:1 true
+tg_h_expect_fail "-v /:/host is denied: / holds the Docker socket" \
+  "-v /:/host exposes /run/docker.sock, an API socket that controls the host" run -v /:/host app/bb:1 true
+tg_h_expect_fail "-v /:/host:ro too: a socket works read-only" "exposes /run/docker.sock" \
+  run -v /:/host:ro app/bb:1 true
+tg_h_expect_fail "the Docker socket, read-only, is denied" \
+  "-v /var/run/docker.sock:/s:ro exposes /run/docker.sock" run -v /var/run/docker.sock:/s:ro app/bb:1 true
+tg_h_expect_fail "-v /etc:/x (writable) is denied, with the read-only fix" \
+  "-v /etc:/x mounts /etc writable, and /etc is a protected host path (fix: mount it read-only (-v /etc:/x:ro, or --mount type=bind,src=/etc,dst=/x,readonly))" \
+  run -v /etc:/x app/bb:1 true
+tg_h_expect_output "-v /etc:/x:ro is allowed" "root:x:0:0" run -v /etc:/x:ro app/bb:1 head -1 /x/passwd
+tg_h_expect_fail "--mount type=bind of /etc, writable, is denied" \
+  "--mount src=/etc,dst=/x mounts /etc writable" run --mount type=bind,src=/etc,dst=/x app/bb:1 true
+tg_h_expect_ok "--mount ...,readonly is allowed" run --mount type=bind,src=/etc,dst=/x,readonly app/bb:1 true
+tg_h_expect_fail "a symlink to /etc is resolved, and denied" \
+  "-v $w/etc-link:/x mounts /etc writable, and /etc is a protected host path" \
+  run -v "$w/etc-link:/x" app/bb:1 true
+tg_h_expect_fail "a path through a symlink that does not exist yet is resolved too" \
+  "mounts /etc/trustgate-test-new writable" run -v "$w/etc-link/trustgate-test-new:/x" app/bb:1 true
+tg_h_check "and dockerd did not create it" test ! -e /etc/trustgate-test-new
+tg_h_expect_fail "dockerd's own data root is protected" \
+  "mounts $w/data writable, and $w/data is a protected host path" run -v "$w/data:/x" app/bb:1 true
+tg_h_expect_ok "a writable bind of an ordinary directory is allowed" run -v "$w/scratch:/x" app/bb:1 touch /x/f
+tg_h_expect_fail "a local volume whose options bind /etc is a bind, denied" \
+  "mounts /etc writable" run --mount type=volume,dst=/x,volume-driver=local,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/etc app/bb:1 true
+for ns in pid network ipc uts; do
+  tg_h_expect_fail "--$ns host is denied" "--$ns host shares the host's namespace" \
+    dk run --rm --$ns host app/bb:1 true
+done
+tg_h_expect_fail "--userns host is denied" "--userns host shares the host's namespace" \
+  run --userns host app/bb:1 true
+tg_h_expect_fail "--cgroupns host is denied" "--cgroupns host shares the host's namespace" \
+  run --cgroupns host app/bb:1 true
+tg_h_expect_ok "the monitoring agent's rule allows --pid host for it alone" \
+  dk run --rm --network none --pid host monitor/agent:1 true
+tg_h_expect_fail "--cap-add NET_ADMIN is denied" "--cap-add NET_ADMIN adds a capability the policy does not allow" \
+  run --cap-add NET_ADMIN app/bb:1 true
+tg_h_expect_fail "--cap-add cap_sys_admin (another spelling) is denied" "--cap-add SYS_ADMIN" \
+  run --cap-add cap_sys_admin app/bb:1 true
+tg_h_expect_fail "--device is denied" "--device /dev/null gives the container a host device" \
+  run --device /dev/null app/bb:1 true
+for opt in seccomp=unconfined apparmor=unconfined no-new-privileges=false label=disable; do
+  tg_h_expect_fail "--security-opt $opt is denied" "--security-opt $opt turns a kernel protection off" \
+    run --security-opt "$opt" app/bb:1 true
+done
+tg_h_expect_fail "--security-opt systempaths=unconfined is denied" "HostConfig.MaskedPaths" \
+  run --security-opt systempaths=unconfined app/bb:1 true
+tg_h_expect_ok "--security-opt no-new-privileges (turning one on) is allowed" \
+  run --security-opt no-new-privileges app/bb:1 true
+for u in 0 root 0:0; do
+  tg_h_expect_ok "--user $u is allowed by default (a warning)" run --user "$u" app/bb:1 true
+  tg_h_expect_ok "and warned about" grep -q "\"warnings\":\"--user $u runs as root" "$w/trustgate.log"
+done
+tg_h_expect_ok "-e DB_PASSWORD=... is allowed, with a warning" run -e DB_PASSWORD=hunter2 app/bb:1 true
+tg_h_expect_ok "that names the variable" grep -q 'environment variable DB_PASSWORD holds a literal value' "$w/trustgate.log"
+tg_h_expect_fail "several at once are all listed" \
+  "--privileged gives the container every capability and the host's devices (fix: run without --privileged (add only the capabilities it needs with --cap-add)); --pid host shares" \
+  run --privileged --pid host app/bb:1 true
+
+tg_h_expect_ok "start a container as root (allowed here, with a warning)" \
+  dk run -d --name asroot --network none app/bb:1 sleep 300
+
+# --- a locked-down host: root, a writable root filesystem and writable
+# binds outside one directory are denied; the rule can relax one setting
+write_policy "{\"run_as_root\": \"deny\", \"read_only_rootfs\": \"deny\", \"env_secrets\": \"deny\",
+  \"writable_bind_paths\": [\"$w/rw/sub\"], \"bind_paths\": [\"$w\", \"/etc\"]}"
+kill -HUP "${TG_H_TRUSTGATE%%:*}"
+tg_h_wait_until 5 bash -c "! /usr/bin/docker -H unix://$TG_DOCKER_SOCK run --rm --network none app/bb:1 true 2>/dev/null"
+tg_h_expect_fail "a plain run is denied: root, and a writable root filesystem" \
+  "no --user is given and the image's user is root (none set) (fix: run as another user: --user 1000 (or set USER in the image)); the container's root filesystem is writable (fix: add --read-only" \
+  run app/bb:1 true
+tg_h_expect_output "--user nobody --read-only runs" "uid=65534" run --user nobody --read-only app/bb:1 id
+tg_h_expect_fail "--user 0 is denied" "--user 0 runs as root" run --user 0 --read-only app/bb:1 true
+tg_h_expect_fail "a writable bind outside writable_bind_paths is denied" \
+  "-v $w/other:/x mounts host path $w/other writable, outside the policy's writable_bind_paths" \
+  run --user nobody --read-only -v "$w/other:/x" app/bb:1 true
+tg_h_expect_ok "read-only there is allowed" run --user nobody --read-only -v "$w/other:/x:ro" app/bb:1 true
+tg_h_expect_ok "writable under it is allowed" run --user nobody --read-only -v "$w/rw/sub:/x" app/bb:1 true
+tg_h_expect_fail "a path outside bind_paths is denied even read-only" \
+  "mounts host path /usr, which is not under the policy's bind_paths" \
+  run --user nobody --read-only -v /usr:/x:ro app/bb:1 true
+tg_h_expect_fail "a literal secret is denied now" "environment variable API_TOKEN holds a literal value" \
+  run --user nobody --read-only -e API_TOKEN=abc app/bb:1 true
+tg_h_expect_ok "a secret's file name is not a secret" \
+  run --user nobody --read-only -e DB_PASSWORD_FILE=/run/secrets/db app/bb:1 true
+
+# --- exec: --privileged, and the user an exec runs as
+tg_h_expect_ok "start a container as nobody" dk run -d --name asnobody --network none --user nobody --read-only app/bb:1 sleep 300
+tg_h_expect_output "exec in it runs as its user" "uid=65534" dk exec asnobody id
+tg_h_expect_fail "exec --privileged is denied" \
+  "docker exec is not allowed by the host's container rules: --privileged gives the container every capability" \
+  dk exec --privileged asnobody id
+tg_h_expect_fail "exec -u 0 is denied (run_as_root deny)" "--user 0 runs as root" dk exec -u 0 asnobody id
+tg_h_expect_fail "exec in the root container, without -u, is denied: it runs as the container's user" \
+  "no --user is given and the container's user is root (none set)" dk exec asroot id
+tg_h_expect_output "exec -u nobody in it is allowed" "uid=65534" dk exec -u nobody asroot id
+tg_h_expect_ok "dockerd still answers" dk version
+
+tg_h_summary
