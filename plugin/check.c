@@ -4,11 +4,15 @@
  * pull of IMAGE and prints each step; with --local, the decision for a
  * run of IMAGE as it is on this host (asking dockerd which image that is:
  * its repo digests, or the trusted base it was built on);
+ * "trustgate check --request FILE" takes a whole container create request
+ * body (what `docker run` sends to /containers/create) and explains the
+ * image decision and every container rule that fires;
  * "trustgate policy validate FILE"
  * loads a file exactly as a reload would, without applying it.
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -16,6 +20,7 @@
 #include "authz/operation.h"
 #include "authz/policy.h"
 #include "plugin/commands.h"
+#include "plugin/container_check.h"
 #include "plugin/local_image.h"
 #include "plugin/signatures.h"
 #include "trustcache/http.h"
@@ -85,14 +90,88 @@ static void print_explanation(const tg_policy *p, const tg_operation *op, const 
 	printf("reason:     %s\n", d->message);
 }
 
+static void print_findings(const tg_hard_findings *f, bool checked)
+{
+	if (!checked) {
+		printf("container:  not checked (the image decision already denies)\n");
+		return;
+	}
+	if (f->n == 0)
+		printf("container:  no container rule fires\n");
+	for (size_t i = 0; i < f->n; i++)
+		printf("container:  %-4s %s: %s\n            fix: %s\n",
+		       f->f[i].action == TG_HARD_DENY ? "DENY" : "WARN",
+		       tg_hard_setting_key(f->f[i].setting), f->f[i].what, f->f[i].fix);
+	if (f->more)
+		printf("container:  ... and %zu more\n", f->more);
+}
+
+/* The create request in file: its body, as dockerd would pass it. */
+static int read_request(const char *file, tg_authz_request *req, tg_error *err)
+{
+	FILE *f = fopen(file, "rb");
+	if (f == NULL)
+		return tg_error_set(err, TG_EIO, "cannot read %s", file);
+	unsigned char *body = malloc(TG_REQUEST_BODY_MAX + 1);
+	size_t n = body ? fread(body, 1, TG_REQUEST_BODY_MAX + 1, f) : 0;
+	bool failed = ferror(f) != 0;
+	fclose(f);
+	if (body == NULL || failed || n > TG_REQUEST_BODY_MAX) {
+		free(body);
+		return tg_error_set(err, TG_EINVAL, "cannot read %s (or larger than %u bytes)", file,
+		                    TG_REQUEST_BODY_MAX);
+	}
+	body[n] = '\0';
+	memset(req, 0, sizeof(*req));
+	req->method = "POST";
+	req->uri = "/containers/create";
+	req->body = body;
+	req->body_len = n;
+	return TG_OK;
+}
+
+/* The image decision of a create, then the container rules. */
+static int check_request(const tg_policy *p, const char *file, bool local,
+                         struct tg_local_env *lenv, tg_trust_facts *facts)
+{
+	tg_authz_request req;
+	tg_operation op;
+	tg_decision d;
+	tg_decide_env env = {"trustgate"};
+	tg_hard_findings *findings = calloc(1, sizeof(*findings));
+	tg_error err;
+	if (findings == NULL || read_request(file, &req, &err) != TG_OK) {
+		fprintf(stderr, "trustgate check: %s\n", findings ? err.msg : "out of memory");
+		free(findings);
+		return 2;
+	}
+	tg_error_clear(&err);
+	tg_authz_decode(&req, &op, &err);
+	tg_authz_decide(p, &env, &op, &err, NULL, &d);
+	if (d.needs_local_image && local)
+		tg_local_image_decide(p, &env, &op, lenv, &d, facts);
+	else if (d.needs_local_image)
+		tg_authz_decide_name(p, &op, NULL, &d);
+	bool checked = err.code == TG_OK && d.verdict != TG_VERDICT_DENY;
+	if (checked)
+		tg_container_check(p, &op, &req, lenv, &d, findings);
+	print_explanation(p, &op, &d, facts);
+	print_findings(findings, checked);
+	free(req.body);
+	free(findings);
+	return d.verdict == TG_VERDICT_DENY ? 1 : 0;
+}
+
 int tg_cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"policy", required_argument, NULL, 'p'},
 	                                         {"state-dir", required_argument, NULL, 's'},
 	                                         {"local", no_argument, NULL, 'l'},
 	                                         {"docker-socket", required_argument, NULL, 'k'},
+	                                         {"request", required_argument, NULL, 'r'},
 	                                         {NULL, 0, NULL, 0}};
 	const char *policy_path = NULL, *state_dir = NULL, *docker_socket = "/var/run/docker.sock";
+	const char *request = NULL;
 	bool local = false;
 	int ch;
 	optind = 1;
@@ -105,12 +184,14 @@ int tg_cmd_check(int argc, char **argv)
 			local = true;
 		else if (ch == 'k')
 			docker_socket = optarg;
+		else if (ch == 'r')
+			request = optarg;
 		else
 			return 2;
 	}
-	if (optind != argc - 1) {
+	if (optind != argc - (request == NULL)) {
 		fprintf(stderr, "usage: trustgate check [--policy FILE] [--state-dir DIR] [--local "
-		                "[--docker-socket PATH]] IMAGE\n");
+		                "[--docker-socket PATH]] (IMAGE | --request CREATE-BODY.json)\n");
 		return 2;
 	}
 	tg_error err;
@@ -118,6 +199,18 @@ int tg_cmd_check(int argc, char **argv)
 	if (load_check_policy(policy_path, &p, &err) != TG_OK) {
 		fprintf(stderr, "trustgate check: %s\n", err.msg);
 		return 2;
+	}
+	if (request != NULL) {
+		/* dockerd is asked (the image's user, its repo digests) with --local only */
+		struct tg_local_env lenv = {local ? docker_socket : NULL, NULL, 5000L,
+		                            {state_dir, NULL, true}, NULL};
+		tg_trust_facts facts = {0};
+		bool http = tg_http_global_init(&err) == TG_OK;
+		int rc = check_request(p, request, local, &lenv, &facts);
+		if (http)
+			tg_http_global_cleanup();
+		tg_policy_free(p);
+		return rc;
 	}
 	tg_operation op;
 	if (image_operation(argv[optind], local, &op, &err) != TG_OK) {

@@ -140,6 +140,17 @@ tg_h_expect_fail "exec -u 0 is denied (run_as_root deny)" "--user 0 runs as root
 tg_h_expect_fail "exec in the root container, without -u, is denied: it runs as the container's user" \
   "no --user is given and the container's user is root (none set)" dk exec asroot id
 tg_h_expect_output "exec -u nobody in it is allowed" "uid=65534" dk exec -u nobody asroot id
+# --- trustgate check --request: a whole create body, every rule explained
+printf '{"Image": "app/bb:1", "HostConfig": {"Privileged": true, "Binds": ["/etc:/x"], "ReadonlyRootfs": true}}' >"$w/req.json"
+chk() { "$TG_BIN" check --policy "$policy" --local --docker-socket "$TG_DOCKER_SOCK" --request "$@"; }
+tg_h_expect_fail "check --request explains each rule that fires (and exits 1)" \
+  "container:  DENY privileged: --privileged gives the container every capability" chk "$w/req.json"
+tg_h_expect_fail "including the image's user, asked of dockerd" \
+  "container:  DENY run_as_root: no --user is given and the image's user is root (none set)" chk "$w/req.json"
+tg_h_expect_fail "and the bind, with its fix" \
+  "fix: mount it read-only (-v /etc:/x:ro" chk "$w/req.json"
+printf '{"Image": "app/bb:1", "User": "nobody", "HostConfig": {"ReadonlyRootfs": true}}' >"$w/ok.json"
+tg_h_expect_output "a request no rule fires on is allowed" "container:  no container rule fires" chk "$w/ok.json"
 tg_h_expect_ok "dockerd still answers" dk version
 
 tg_h_summary
