@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "authz/decide.h"
 #include "authz/policy.h"
 
 static tg_policy *parse_ok(const char *text)
@@ -242,8 +243,36 @@ static void test_example_files_are_valid(void **state)
 	}
 }
 
-/* The cosign example names a key under /etc/trustgate: checked with that
- * path pointed at a real public key. */
+/* The locked-down example's container rules, as the README describes them. */
+static void test_strict_example_container_rules(void **state)
+{
+	const char *src = getenv("TG_SOURCE_DIR");
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/contrib/policy.strict.json", src);
+	tg_policy *p = NULL;
+	tg_error err;
+	if (tg_policy_load_file(path, &p, &err) != 0)
+		fail_msg("%s", err.msg);
+	tg_container_rules r;
+	tg_policy_container_rules(p, NULL, &r);
+	assert_int_equal(r.action[TG_HARD_RUN_AS_ROOT], TG_HARD_DENY);
+	assert_int_equal(r.action[TG_HARD_READ_ONLY_ROOTFS], TG_HARD_DENY);
+	assert_int_equal(r.action[TG_HARD_HOST_PID], TG_HARD_DENY);
+	assert_int_equal(r.n_list[TG_HARD_WRITABLE_PATHS], 1);
+	assert_string_equal(r.list[TG_HARD_WRITABLE_PATHS][0], "/srv/data");
+	assert_string_equal(r.list[TG_HARD_ALLOWED_CAPS][0], "NET_BIND_SERVICE");
+	tg_reference ref;
+	assert_int_equal(tg_reference_parse("registry.acme.io/security/node-agent:1", &ref, &err), 0);
+	const tg_rule *agent = tg_authz_rule_for(p, &ref);
+	assert_non_null(agent);
+	tg_policy_container_rules(p, agent, &r);
+	assert_int_equal(r.action[TG_HARD_HOST_PID], TG_HARD_ALLOW);
+	assert_int_equal(r.action[TG_HARD_HOST_NETWORK], TG_HARD_DENY); /* the rest inherited */
+	assert_int_equal(r.n_list[TG_HARD_BIND_PATHS], 3);
+	assert_int_equal(r.n_list[TG_HARD_WRITABLE_PATHS], 1);
+	tg_policy_free(p);
+}
+
 /* text with every from replaced by to (a new string). */
 static char *replace_all(const char *text, const char *from, const char *to)
 {
@@ -259,6 +288,8 @@ static char *replace_all(const char *text, const char *from, const char *to)
 	return out;
 }
 
+/* The cosign example names a key and a trusted root under /etc/trustgate:
+ * checked with those paths pointed at real files. */
 static void test_cosign_example_is_valid(void **state)
 {
 	const char *src = getenv("TG_SOURCE_DIR");
@@ -399,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_most_specific_wins),
 		cmocka_unit_test(test_verified_publishers),
 		cmocka_unit_test(test_example_files_are_valid),
+		cmocka_unit_test(test_strict_example_container_rules),
 		cmocka_unit_test(test_cosign_example_is_valid),
 		cmocka_unit_test(test_trust_roots_and_registries),
 		cmocka_unit_test(test_credentials_file_mode),
