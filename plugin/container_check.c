@@ -1,4 +1,5 @@
-/* container_check: see container_check.h. */
+/* container_check: see container_check.h. realpath(3) is XSI. */
+#define _XOPEN_SOURCE 700
 #include "plugin/container_check.h"
 
 #include <limits.h>
