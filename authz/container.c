@@ -51,7 +51,7 @@ static int read_string(const tg_jnode *obj, const char *path, char *out, size_t 
 
 /* A list member: an array (or, with one_string, also a single string, as
  * Go's strslice reads CapAdd). *out is NULL when missing or null. */
-static int read_list(const tg_jnode *obj, const char *path, bool one_string,
+static int read_list(const tg_jnode *obj, const char *path, bool one_string, size_t max,
                      const tg_jnode **out, tg_error *err)
 {
 	int rc = read_node(obj, path, out, err);
@@ -60,9 +60,9 @@ static int read_list(const tg_jnode *obj, const char *path, bool one_string,
 		return rc;
 	}
 	if ((*out)->type == TG_JARRAY || (one_string && (*out)->type == TG_JSTRING))
-		return (*out)->type == TG_JARRAY && (*out)->len > TG_CONTAINER_LIST_MAX
-		               ? tg_error_set(err, TG_ETOOBIG, "\"%s\" has more than %d entries", path,
-		                              TG_CONTAINER_LIST_MAX)
+		return (*out)->type == TG_JARRAY && (*out)->len > max
+		               ? tg_error_set(err, TG_ETOOBIG, "\"%s\" has more than %zu entries", path,
+		                              max)
 		               : TG_OK;
 	return tg_error_set(err, TG_EINVAL, "\"%s\" must be a list", path);
 }
@@ -144,11 +144,57 @@ static int add_device_rule(tg_container_spec *spec, const char *s, tg_error *err
 	return add_text(spec->devices, &spec->n_devices, TG_CONTAINER_LIST_MAX, text, err);
 }
 
-/* A security option that turns a protection off, as dockerd parses them
- * ("key=value", or the old "key:value"). */
+/* A custom seccomp profile (the CLI sends its JSON) whose default action
+ * lets system calls through is seccomp turned off; so is one trustgate
+ * cannot read. */
+static bool seccomp_profile_allows(const char *json)
+{
+	tg_jdoc doc;
+	tg_error ignore;
+	const tg_jnode *action = NULL;
+	if (tg_jdoc_parse(json, strlen(json), &doc, &ignore) != TG_OK)
+		return true;
+	bool allows = tg_gojson_get(tg_jdoc_root(&doc), "defaultAction", &action, &ignore) != TG_OK ||
+	              action == NULL || action->type != TG_JSTRING ||
+	              strcmp(action->str, "SCMP_ACT_ALLOW") == 0 ||
+	              strcmp(action->str, "SCMP_ACT_LOG") == 0 ||
+	              strcmp(action->str, "SCMP_ACT_TRACE") == 0 ||
+	              strcmp(action->str, "SCMP_ACT_NOTIFY") == 0;
+	tg_jdoc_free(&doc);
+	return allows;
+}
+
+static bool go_false(const char *v)
+{
+	static const char *const f[] = {"0", "f", "F", "false", "FALSE", "False"};
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (strcmp(v, f[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Whether option key=value turns a protection off. */
+static bool weakens(const char *key, const char *value, bool has_value)
+{
+	if (strcmp(key, "seccomp") == 0)
+		return strcmp(value, "unconfined") == 0 ||
+		       (strcmp(value, "builtin") != 0 && seccomp_profile_allows(value));
+	if (strcmp(key, "apparmor") == 0 || strcmp(key, "systempaths") == 0)
+		return strcmp(value, "unconfined") == 0;
+	if (strcmp(key, "label") == 0) /* no labels, or SELinux's super-privileged type */
+		return strcmp(value, "disable") == 0 || strncmp(value, "type:spc_t", 10) == 0;
+	if (strcmp(key, "no-new-privileges") == 0)
+		return has_value && go_false(value);
+	if (strcmp(key, "writable-cgroups") == 0)
+		return !has_value || !go_false(value);
+	return false;
+}
+
+/* A security option that turns a protection off, as dockerd parses them:
+ * "key=value", the old "key:value", and the bare "disable" (labels). */
 static int add_security_opt(tg_container_spec *spec, const char *s, tg_error *err)
 {
-	char key[64] = "", value[TG_CONTAINER_TEXT_MAX] = "";
+	char key[64] = "";
 	const char *sep = strchr(s, '=');
 	if (sep == NULL)
 		sep = strchr(s, ':');
@@ -157,19 +203,11 @@ static int add_security_opt(tg_container_spec *spec, const char *s, tg_error *er
 		return tg_error_set(err, TG_EINVAL, "security option \"%.80s\" is not one dockerd knows", s);
 	memcpy(key, s, klen);
 	key[klen] = '\0';
-	snprintf(value, sizeof(value), "%s", sep ? sep + 1 : "");
-	bool off = (strcmp(key, "seccomp") == 0 && strcmp(value, "unconfined") == 0) ||
-	           (strcmp(key, "apparmor") == 0 && strcmp(value, "unconfined") == 0) ||
-	           (strcmp(key, "label") == 0 && strcmp(value, "disable") == 0) ||
-	           (strcmp(key, "systempaths") == 0 && strcmp(value, "unconfined") == 0) ||
-	           (strcmp(key, "no-new-privileges") == 0 && sep != NULL &&
-	            (strcmp(value, "false") == 0 || strcmp(value, "0") == 0 ||
-	             strcmp(value, "f") == 0 || strcmp(value, "F") == 0 ||
-	             strcmp(value, "FALSE") == 0 || strcmp(value, "False") == 0));
+	bool off = strcmp(s, "disable") == 0 || weakens(key, sep ? sep + 1 : "", sep != NULL);
 	if (!off)
 		return TG_OK;
 	char text[TG_CONTAINER_TEXT_MAX];
-	snprintf(text, sizeof(text), "--security-opt %.200s", s);
+	snprintf(text, sizeof(text), "--security-opt %.200s%s", s, strlen(s) > 200 ? "..." : "");
 	return add_text(spec->weakened, &spec->n_weakened, TG_CONTAINER_LIST_MAX, text, err);
 }
 
@@ -181,9 +219,11 @@ static int add_env(tg_container_spec *spec, const char *s, tg_error *err)
 	if (eq == NULL || eq[1] == '\0' || eq == s)
 		return TG_OK;
 	char name[TG_CONTAINER_TEXT_MAX];
-	snprintf(name, sizeof(name), "%.*s", (int)((size_t)(eq - s) < sizeof(name) - 1
-	                                               ? (size_t)(eq - s) : sizeof(name) - 1), s);
-	return add_text(spec->env, &spec->n_env, TG_CONTAINER_LIST_MAX * 2, name, err);
+	if ((size_t)(eq - s) >= sizeof(name))
+		return tg_error_set(err, TG_ETOOBIG, "an environment variable's name is longer than %zu "
+		                    "bytes", sizeof(name) - 1);
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - s), s);
+	return add_text(spec->env, &spec->n_env, TG_CONTAINER_ENV_MAX, name, err);
 }
 
 /* ---- mounts ---- */
@@ -258,8 +298,23 @@ static int add_bind(tg_container_spec *spec, const char *raw, tg_error *err)
 	return add_mount(spec, part[0], part[1], part[0][0] == '/', ro, true, err);
 }
 
+/* Whether a local volume's "o" options bind (mount --bind / rbind). */
+static bool binds(const tg_jnode *o)
+{
+	if (o == NULL || o->type != TG_JSTRING)
+		return false;
+	char buf[TG_CONTAINER_TEXT_MAX];
+	snprintf(buf, sizeof(buf), "%s", o->str);
+	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save))
+		if (strcmp(t, "bind") == 0 || strcmp(t, "rbind") == 0)
+			return true;
+	return false;
+}
+
 /* A "local" volume whose options mount a host path ("device": "/etc" with
- * "o": "bind") is a bind in disguise: its host path, or "". */
+ * "o": "bind"; a relative device is relative to dockerd's working
+ * directory, "/"; an absolute device without bind is a block device) is a
+ * bind in disguise: its host path, or "". */
 static int volume_host_path(const tg_jnode *m, char out[TG_CONTAINER_PATH_MAX], tg_error *err)
 {
 	char driver[TG_CONTAINER_TEXT_MAX];
@@ -269,10 +324,14 @@ static int volume_host_path(const tg_jnode *m, char out[TG_CONTAINER_PATH_MAX], 
 		return rc;
 	const tg_jnode *opts = NULL;
 	rc = read_node(m, "VolumeOptions.DriverConfig.Options", &opts, err);
-	const tg_jnode *device = rc == TG_OK && opts != NULL && opts->type == TG_JOBJECT
-	                                 ? tg_jnode_member(opts, "device") : NULL;
-	if (rc == TG_OK && device != NULL && device->type == TG_JSTRING && device->str[0] == '/')
+	bool is_object = rc == TG_OK && opts != NULL && opts->type == TG_JOBJECT;
+	const tg_jnode *device = is_object ? tg_jnode_member(opts, "device") : NULL;
+	if (device == NULL || device->type != TG_JSTRING || device->str[0] == '\0')
+		return rc;
+	if (device->str[0] == '/')
 		snprintf(out, TG_CONTAINER_PATH_MAX, "%.1023s", device->str);
+	else if (binds(tg_jnode_member(opts, "o")))
+		snprintf(out, TG_CONTAINER_PATH_MAX, "/%.1022s", device->str);
 	return rc;
 }
 
@@ -304,7 +363,7 @@ static int read_mounts(const tg_jnode *obj, const char *path, tg_container_spec 
                        tg_error *err)
 {
 	const tg_jnode *list = NULL;
-	int rc = read_list(obj, path, false, &list, err);
+	int rc = read_list(obj, path, false, TG_CONTAINER_LIST_MAX, &list, err);
 	const tg_jnode *e = list ? tg_jnode_first(list) : NULL;
 	for (uint32_t i = 0; rc == TG_OK && list != NULL && i < list->len; i++, e = tg_jnode_skip(e))
 		rc = add_mount_object(spec, e, err);
@@ -318,7 +377,7 @@ static int read_device_objects(const tg_jnode *hc, const char *path, const char 
                                const char *flag, tg_container_spec *spec, tg_error *err)
 {
 	const tg_jnode *list = NULL;
-	int rc = read_list(hc, path, false, &list, err);
+	int rc = read_list(hc, path, false, TG_CONTAINER_LIST_MAX, &list, err);
 	const tg_jnode *e = list ? tg_jnode_first(list) : NULL;
 	for (uint32_t i = 0; rc == TG_OK && list != NULL && i < list->len; i++, e = tg_jnode_skip(e)) {
 		char name[200], text[TG_CONTAINER_TEXT_MAX];
@@ -363,7 +422,7 @@ static int read_proc_paths(const tg_jnode *hc, tg_container_spec *spec, tg_error
 	for (size_t i = 0; i < 2; i++) {
 		const tg_jnode *list = NULL;
 		char text[TG_CONTAINER_TEXT_MAX];
-		int rc = read_list(hc, fields[i], false, &list, err);
+		int rc = read_list(hc, fields[i], false, TG_CONTAINER_LIST_MAX, &list, err);
 		if (rc != TG_OK)
 			return rc;
 		snprintf(text, sizeof(text), "HostConfig.%s (what --security-opt "
@@ -381,7 +440,8 @@ static int read_strings(const tg_jnode *obj, const char *path, bool one_string,
                         tg_container_spec *spec, string_fn fn, tg_error *err)
 {
 	const tg_jnode *list = NULL;
-	int rc = read_list(obj, path, one_string, &list, err);
+	size_t max = fn == add_env ? TG_CONTAINER_ENV_MAX : TG_CONTAINER_LIST_MAX;
+	int rc = read_list(obj, path, one_string, max, &list, err);
 	return rc == TG_OK ? each_string(list, path, spec, fn, err) : rc;
 }
 
@@ -401,8 +461,12 @@ static int decode_create(const tg_jnode *root, tg_container_spec *spec, tg_error
 		rc = read_node(root, "HostConfig", &hc, err);
 	if (rc == TG_OK && hc != NULL && hc->type != TG_JOBJECT && hc->type != TG_JNULL)
 		rc = tg_error_set(err, TG_EINVAL, "\"HostConfig\" must be an object");
-	if (rc != TG_OK || hc == NULL || hc->type == TG_JNULL)
+	if (rc != TG_OK)
 		return rc;
+	/* Without a HostConfig object, dockerd takes the host settings from the
+	 * top level of the body (the API's old layout, still decoded) */
+	if (hc == NULL || hc->type == TG_JNULL)
+		hc = root;
 	if ((rc = read_bool(hc, "Privileged", &spec->privileged, err)) ||
 	    (rc = read_bool(hc, "ReadonlyRootfs", &spec->read_only_rootfs, err)) ||
 	    (rc = read_strings(hc, "CapAdd", true, spec, add_cap, err)) ||
@@ -436,6 +500,12 @@ static int read_service_privileges(const tg_jnode *cs, tg_container_spec *spec, 
 	if (rc == TG_OK && strcmp(apparmor, "disabled") == 0)
 		rc = add_text(spec->weakened, &spec->n_weakened, TG_CONTAINER_LIST_MAX,
 		              "--security-opt apparmor=unconfined (Privileges.AppArmor)", err);
+	bool no_labels = false;
+	if (rc == TG_OK)
+		rc = read_bool(cs, "Privileges.SELinuxContext.Disable", &no_labels, err);
+	if (rc == TG_OK && no_labels)
+		rc = add_text(spec->weakened, &spec->n_weakened, TG_CONTAINER_LIST_MAX,
+		              "--security-opt label=disable (Privileges.SELinuxContext)", err);
 	return rc;
 }
 
@@ -443,7 +513,7 @@ static int read_service_privileges(const tg_jnode *cs, tg_container_spec *spec, 
 static int read_service_networks(const tg_jnode *tt, tg_container_spec *spec, tg_error *err)
 {
 	const tg_jnode *list = NULL;
-	int rc = read_list(tt, "Networks", false, &list, err);
+	int rc = read_list(tt, "Networks", false, TG_CONTAINER_LIST_MAX, &list, err);
 	const tg_jnode *e = list ? tg_jnode_first(list) : NULL;
 	for (uint32_t i = 0; rc == TG_OK && list != NULL && i < list->len; i++, e = tg_jnode_skip(e)) {
 		char target[TG_CONTAINER_TEXT_MAX];
@@ -469,7 +539,10 @@ static int decode_service(const tg_jnode *root, tg_container_spec *spec, tg_erro
 	    (rc = read_strings(cs, "CapabilityAdd", false, spec, add_cap, err)) ||
 	    (rc = read_service_privileges(cs, spec, err)) || (rc = read_mounts(cs, "Mounts", spec, err)))
 		return rc;
-	return read_service_networks(tt, spec, err);
+	/* the deprecated top-level Networks, which dockerd uses when the task
+	 * template names none: both are read */
+	rc = read_service_networks(tt, spec, err);
+	return rc == TG_OK ? read_service_networks(root, spec, err) : rc;
 }
 
 int tg_container_decode(const tg_authz_request *req, enum tg_container_kind kind,
@@ -503,10 +576,42 @@ bool tg_container_user_is_root(const char *user)
 	size_t n = strcspn(user, ":");
 	if (n == 0 || (n == 4 && strncmp(user, "root", 4) == 0))
 		return true;
-	if (strspn(user, "0123456789") < n)
+	/* a number as Go's strconv.Atoi reads it (runc): an optional sign */
+	size_t start = user[0] == '+' || user[0] == '-' ? 1 : 0;
+	if (start == n || strspn(user + start, "0123456789") < n - start)
 		return false; /* a name other than root */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = start; i < n; i++)
 		if (user[i] != '0')
 			return false;
 	return true;
+}
+
+int tg_container_clean_path(const char *path, char *out, size_t n)
+{
+	size_t len = 1;
+	if (path[0] != '/' || n < 2)
+		return TG_EINVAL;
+	out[0] = '/';
+	out[1] = '\0';
+	for (const char *s = path; *s != '\0';) {
+		while (*s == '/')
+			s++;
+		size_t k = strcspn(s, "/");
+		if (k == 2 && strncmp(s, "..", 2) == 0) {
+			while (len > 1 && out[len - 1] != '/')
+				len--;
+			if (len > 1)
+				len--; /* the '/' before it */
+		} else if (k > 0 && !(k == 1 && s[0] == '.')) {
+			if (len + k + 2 > n)
+				return TG_ETOOBIG;
+			if (len > 1)
+				out[len++] = '/';
+			memcpy(out + len, s, k);
+			len += k;
+		}
+		out[len] = '\0';
+		s += k;
+	}
+	return TG_OK;
 }

@@ -28,6 +28,7 @@
 #define TG_CONTAINER_LIST_MAX 64   /* entries of one list setting; more is refused */
 #define TG_CONTAINER_TEXT_MAX 256  /* one capability, device, option, env name */
 #define TG_CONTAINER_PATH_MAX 1024 /* a mount's host path or target */
+#define TG_CONTAINER_ENV_MAX 256   /* environment variables */
 
 enum tg_container_kind { TG_SPEC_CREATE, TG_SPEC_EXEC, TG_SPEC_SERVICE };
 
@@ -64,7 +65,7 @@ typedef struct tg_container_spec {
 	size_t n_mounts;
 	bool read_only_rootfs;
 	/* environment variables set to a literal value: their names */
-	char env[TG_CONTAINER_LIST_MAX * 2][TG_CONTAINER_TEXT_MAX];
+	char env[TG_CONTAINER_ENV_MAX][TG_CONTAINER_TEXT_MAX];
 	size_t n_env;
 } tg_container_spec;
 
@@ -78,6 +79,12 @@ int tg_container_decode(const tg_authz_request *req, enum tg_container_kind kind
 
 /* The flag that sets a namespace to the host's: "--network host". */
 const char *tg_host_ns_flag(enum tg_host_ns ns);
+
+/* path cleaned as Go's filepath.Clean does (dockerd cleans a bind's source
+ * before the kernel follows its symlinks): repeated and trailing '/' and
+ * "." dropped, ".." taking away the component before it (none above "/").
+ * Into out (n bytes). Errors: TG_EINVAL (not absolute), TG_ETOOBIG. */
+int tg_container_clean_path(const char *path, char *out, size_t n);
 
 /* Whether user (Config.User's "user[:group]") is root: "", "root", or a
  * number equal to 0 before any ':'. "" is root only when the image's user

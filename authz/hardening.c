@@ -19,11 +19,19 @@ static void add(tg_hard_findings *out, const tg_container_rules *r, enum tg_hard
 	if (a != TG_HARD_WARN && a != TG_HARD_DENY)
 		return;
 	out->deny = out->deny || a == TG_HARD_DENY;
-	if (out->n == TG_HARD_FINDINGS_MAX) {
+	tg_hard_finding *f = NULL;
+	if (out->n < TG_HARD_FINDINGS_MAX) {
+		f = &out->f[out->n++];
+	} else {
+		/* full: a deny takes the place of a warning, so what denies is
+		 * always listed */
+		for (size_t i = out->n; a == TG_HARD_DENY && f == NULL && i > 0; i--)
+			if (out->f[i - 1].action == TG_HARD_WARN)
+				f = &out->f[i - 1];
 		out->more++;
-		return;
+		if (f == NULL)
+			return;
 	}
-	tg_hard_finding *f = &out->f[out->n++];
 	f->setting = s;
 	f->action = a;
 	va_list ap;
@@ -129,8 +137,11 @@ static void spelled(const tg_container_mount *m, char *out, size_t n)
 static void check_mount(const tg_container_rules *r, const tg_container_mount *m,
                         const tg_container_facts *facts, tg_hard_findings *out)
 {
-	char as[480], fix[480];
-	const char *path = m->resolved[0] ? m->resolved : m->source;
+	char as[480], fix[480], clean[TG_CONTAINER_PATH_MAX];
+	/* unresolved: at least the text as dockerd cleans it; else refused */
+	if (m->resolved[0] == '\0' && tg_container_clean_path(m->source, clean, sizeof(clean)) != TG_OK)
+		snprintf(clean, sizeof(clean), "/");
+	const char *path = m->resolved[0] ? m->resolved : clean;
 	const char *hit;
 	spelled(m, as, sizeof(as));
 	snprintf(fix, sizeof(fix), "mount it read-only (-v %.90s:%.90s:ro, or --mount "
@@ -204,8 +215,9 @@ static size_t list_findings(const tg_hard_findings *f, enum tg_hard_action a, ch
 		int w = snprintf(buf + len, n - len, "%s%s (fix: %s)", count ? "; " : "", f->f[i].what,
 		                 f->f[i].fix);
 		count++;
-		if (w < 0 || (size_t)w >= n - len) {
-			len = n - 1;
+		if (w < 0 || (size_t)w >= n - len) { /* cut: say so */
+			if (n >= 4)
+				memcpy(buf + n - 4, "...", 4);
 			break;
 		}
 		len += (size_t)w;
@@ -216,20 +228,26 @@ static size_t list_findings(const tg_hard_findings *f, enum tg_hard_action a, ch
 void tg_hardening_apply(const tg_policy *policy, const tg_operation *op, const tg_rule *rule,
                         const tg_hard_findings *findings, tg_decision *d)
 {
-	char denied[TG_DECISION_MSG_MAX];
+	char head[TG_DECISION_MSG_MAX], tail[TG_DECISION_MSG_MAX], denied[TG_DECISION_MSG_MAX];
+	if (d->verdict == TG_VERDICT_DENY)
+		return;
 	list_findings(findings, TG_HARD_WARN, d->warnings, sizeof(d->warnings));
 	if (d->verdict != TG_VERDICT_ALLOW || !findings->deny)
 		return;
-	list_findings(findings, TG_HARD_DENY, denied, sizeof(denied));
-	tgd_deny(d);
 	char rule_text[160] = "";
 	if (rule != NULL)
 		snprintf(rule_text, sizeof(rule_text), " in rule %zu (\"%.100s\")", rule->number,
 		         rule->match);
-	tgd_say(d, "%s%s%s is not allowed by the host's container rules: %s%s. An admin can "
-	        "relax a setting for this image in %s (\"container\"%s)",
-	        tg_op_kind_name(op->kind), op->image[0] ? " of image " : "", op->image, denied,
-	        findings->more ? " (and more)" : "", tgd_where(policy), rule_text);
+	snprintf(head, sizeof(head), "%s%s%.300s is not allowed by the host's container rules: ",
+	         tg_op_kind_name(op->kind), op->image[0] ? " of image " : "", op->image);
+	snprintf(tail, sizeof(tail), "%s. An admin can relax a setting for this image in %.300s "
+	         "(\"container\"%s)", findings->more ? " (and more)" : "", tgd_where(policy),
+	         rule_text);
+	/* the head and the admin's hint always fit; the list takes what is left */
+	size_t room = sizeof(d->message) - strlen(head) - strlen(tail);
+	list_findings(findings, TG_HARD_DENY, denied, room < sizeof(denied) ? room : sizeof(denied));
+	tgd_deny(d);
+	tgd_say(d, "%s%s%s", head, denied, tail);
 	tgd_apply_mode(policy, d);
 }
 

@@ -29,41 +29,15 @@ static void learn_data_root(const struct tg_local_env *lenv, char *out, size_t n
 	pthread_mutex_unlock(&data_root_lock);
 }
 
-/* Append the components of rest to out (length *len) as mkdir -p makes
- * them: "." skipped, ".." one up. */
-static int append_lexically(char *out, size_t n, size_t *len, const char *rest)
-{
-	for (const char *s = rest; *s != '\0';) {
-		while (*s == '/')
-			s++;
-		size_t k = strcspn(s, "/");
-		if (k == 2 && strncmp(s, "..", 2) == 0) {
-			while (*len > 1 && out[*len - 1] != '/')
-				(*len)--;
-			if (*len > 1)
-				(*len)--;
-		} else if (k > 0 && !(k == 1 && s[0] == '.')) {
-			if (*len + k + 2 > n)
-				return TG_EINVAL;
-			if (*len > 1)
-				out[(*len)++] = '/';
-			memcpy(out + *len, s, k);
-			*len += k;
-		}
-		out[*len] = '\0';
-		s += k;
-	}
-	return TG_OK;
-}
-
 int tg_container_resolve_path(const char *path, char *out, size_t n)
 {
-	char prefix[PATH_MAX], real[PATH_MAX];
-	if (path[0] != '/' || strlen(path) >= sizeof(prefix))
+	char clean[PATH_MAX], prefix[PATH_MAX], real[PATH_MAX];
+	/* as dockerd: the text cleaned first (".." taken away), then the
+	 * kernel follows the symlinks of what exists */
+	if (tg_container_clean_path(path, clean, sizeof(clean)) != TG_OK)
 		return TG_EINVAL;
-	snprintf(prefix, sizeof(prefix), "%s", path);
+	snprintf(prefix, sizeof(prefix), "%s", clean);
 	size_t cut = strlen(prefix);
-	/* the longest leading part that exists, resolved by the kernel's rules */
 	while (realpath(prefix, real) == NULL) {
 		char *slash = strrchr(prefix, '/');
 		if (slash == NULL || slash == prefix) {
@@ -74,11 +48,10 @@ int tg_container_resolve_path(const char *path, char *out, size_t n)
 		*slash = '\0';
 		cut = (size_t)(slash - prefix);
 	}
-	size_t len = strlen(real);
-	if (len + 1 > n)
-		return TG_EINVAL;
-	memcpy(out, real, len + 1);
-	return append_lexically(out, n, &len, path + cut);
+	/* the part that does not exist yet: created as written (no symlinks) */
+	char joined[2 * PATH_MAX];
+	snprintf(joined, sizeof(joined), "%s/%s", real, clean + cut);
+	return tg_container_clean_path(joined, out, n) == TG_OK ? TG_OK : TG_EINVAL;
 }
 
 /* The user the container runs as when the request gives none: the image's

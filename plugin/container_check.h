@@ -26,9 +26,10 @@ int tg_container_check(const tg_policy *policy, const tg_operation *op,
                        const tg_authz_request *req, const struct tg_local_env *lenv,
                        tg_decision *d, tg_hard_findings *findings);
 
-/* Resolve the symlinks of host path path into out (n bytes): the longest
- * existing leading part through realpath(3), the rest normalized as
- * mkdir -p would create it. Errors: TG_EINVAL (not absolute, too long). */
+/* Resolve host path path as dockerd's mount would into out (n bytes): the
+ * text cleaned first (tg_container_clean_path: ".." is textual), then the
+ * longest existing leading part through realpath(3), the rest as it will
+ * be created. Errors: TG_EINVAL (not absolute, too long). */
 int tg_container_resolve_path(const char *path, char *out, size_t n);
 
 #endif
