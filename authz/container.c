@@ -295,7 +295,10 @@ static int add_bind(tg_container_spec *spec, const char *raw, tg_error *err)
 		                    "(HOST-PATH:CONTAINER-PATH[:ro])", raw);
 	if (n == 1) /* an anonymous volume at that path */
 		return add_mount(spec, "", part[0], false, false, true, err);
-	return add_mount(spec, part[0], part[1], part[0][0] == '/', ro, true, err);
+	int rc = add_mount(spec, part[0], part[1], part[0][0] == '/', ro, true, err);
+	if (rc == TG_OK && part[0][0] != '/')
+		spec->mounts[spec->n_mounts - 1].named_volume = true;
+	return rc;
 }
 
 /* Whether a local volume's "o" options bind (mount --bind / rbind). */
@@ -356,7 +359,10 @@ static int add_mount_object(tg_container_spec *spec, const tg_jnode *m, tg_error
 		return rc;
 	if (strcmp(type, "bind") == 0)
 		return add_mount(spec, source, target, true, ro, false, err);
-	return add_mount(spec, device[0] ? device : source, target, device[0] != '\0', ro, false, err);
+	rc = add_mount(spec, device[0] ? device : source, target, device[0] != '\0', ro, false, err);
+	if (rc == TG_OK && strcmp(type, "volume") == 0 && device[0] == '\0' && source[0] != '\0')
+		spec->mounts[spec->n_mounts - 1].named_volume = true;
+	return rc;
 }
 
 static int read_mounts(const tg_jnode *obj, const char *path, tg_container_spec *spec,
@@ -410,6 +416,8 @@ static int read_namespaces(const tg_jnode *hc, tg_container_spec *spec, tg_error
 		if (rc != TG_OK)
 			return rc;
 		spec->host_ns[ns] = strcmp(mode, "host") == 0;
+		if (strncmp(mode, "container:", 10) == 0) /* another container's: which? */
+			snprintf(spec->ns_container[ns], TG_CONTAINER_TEXT_MAX, "%s", mode + 10);
 	}
 	return TG_OK;
 }
@@ -432,6 +440,11 @@ static int read_proc_paths(const tg_jnode *hc, tg_container_spec *spec, tg_error
 			return rc;
 	}
 	return TG_OK;
+}
+
+static int add_volumes_from(tg_container_spec *spec, const char *s, tg_error *err)
+{
+	return add_text(spec->volumes_from, &spec->n_volumes_from, TG_CONTAINER_LIST_MAX, s, err);
 }
 
 /* ---- the three request kinds ---- */
@@ -476,7 +489,8 @@ static int decode_create(const tg_jnode *root, tg_container_spec *spec, tg_error
 	    (rc = read_strings(hc, "DeviceCgroupRules", false, spec, add_device_rule, err)) ||
 	    (rc = read_strings(hc, "SecurityOpt", false, spec, add_security_opt, err)) ||
 	    (rc = read_proc_paths(hc, spec, err)) || (rc = read_namespaces(hc, spec, err)) ||
-	    (rc = read_strings(hc, "Binds", false, spec, add_bind, err)))
+	    (rc = read_strings(hc, "Binds", false, spec, add_bind, err)) ||
+	    (rc = read_strings(hc, "VolumesFrom", false, spec, add_volumes_from, err)))
 		return rc;
 	return read_mounts(hc, "Mounts", spec, err);
 }
@@ -522,6 +536,8 @@ static int read_service_networks(const tg_jnode *tt, tg_container_spec *spec, tg
 		             : tg_error_set(err, TG_EINVAL, "\"Networks\" must be a list of objects");
 		if (rc == TG_OK && strcmp(target, "host") == 0)
 			spec->host_ns[TG_NS_NETWORK] = true;
+		else if (rc == TG_OK && target[0] != '\0')
+			rc = add_text(spec->networks, &spec->n_networks, TG_CONTAINER_LIST_MAX, target, err);
 	}
 	return rc;
 }
@@ -545,6 +561,18 @@ static int decode_service(const tg_jnode *root, tg_container_spec *spec, tg_erro
 	return rc == TG_OK ? read_service_networks(root, spec, err) : rc;
 }
 
+int tg_container_decode_json(const char *json, size_t len, tg_container_spec *spec,
+                             tg_error *err)
+{
+	tg_authz_request req;
+	memset(&req, 0, sizeof(req));
+	req.body = (unsigned char *)(uintptr_t)json; /* read only */
+	req.body_len = len;
+	int rc = tg_container_decode(&req, TG_SPEC_CREATE, spec, err);
+	spec->kind = TG_SPEC_START;
+	return rc;
+}
+
 int tg_container_decode(const tg_authz_request *req, enum tg_container_kind kind,
                         tg_container_spec *spec, tg_error *err)
 {
@@ -561,7 +589,7 @@ int tg_container_decode(const tg_authz_request *req, enum tg_container_kind kind
 	const tg_jnode *root = tg_jdoc_root(&doc);
 	if (root->type != TG_JOBJECT && root->type != TG_JNULL)
 		rc = tg_error_set(err, TG_EINVAL, "the request body is not a JSON object");
-	else if (kind == TG_SPEC_CREATE)
+	else if (kind == TG_SPEC_CREATE || kind == TG_SPEC_START)
 		rc = decode_create(root, spec, err);
 	else if (kind == TG_SPEC_EXEC)
 		rc = decode_exec(root, spec, err);

@@ -30,7 +30,13 @@
 #define TG_CONTAINER_PATH_MAX 1024 /* a mount's host path or target */
 #define TG_CONTAINER_ENV_MAX 256   /* environment variables */
 
-enum tg_container_kind { TG_SPEC_CREATE, TG_SPEC_EXEC, TG_SPEC_SERVICE };
+/* TG_SPEC_START: what dockerd stored at create (tg_container_decode_json),
+ * checked again at start for what can change in between or came from
+ * before trustgate: privileges, capabilities, devices, host namespaces
+ * (those joined through another container too) and mounts. Settings dockerd
+ * fills in itself (security options, masked paths, the cgroup namespace)
+ * and the user, root filesystem and environment are judged at create. */
+enum tg_container_kind { TG_SPEC_CREATE, TG_SPEC_EXEC, TG_SPEC_SERVICE, TG_SPEC_START };
 
 /* The host namespaces a container can share. */
 enum tg_host_ns {
@@ -43,9 +49,15 @@ typedef struct tg_container_mount {
 	bool host_path;   /* a bind mount, or a volume whose options bind a host path */
 	bool read_only;
 	bool from_binds;  /* spelled in Binds ("-v"), else in Mounts ("--mount") */
-	/* Filled by plugin/ before the rules run: the host path with every
-	 * symlink resolved ("" when it could not be resolved). */
+	bool named_volume; /* source is a volume's name (its options are looked up) */
+	/* Filled by plugin/ before the rules run: the host path as dockerd
+	 * will mount it, symlinks resolved ("" when not resolved; then
+	 * resolve_failed says whether it was tried and failed); and whether
+	 * other mounts lie under it (a read-only bind does not reach them). */
 	char resolved[TG_CONTAINER_PATH_MAX];
+	bool resolve_failed;
+	bool has_submounts;
+	char via[TG_CONTAINER_TEXT_MAX]; /* "--volumes-from X", "volume V": how it came, or "" */
 } tg_container_mount;
 
 typedef struct tg_container_spec {
@@ -59,6 +71,16 @@ typedef struct tg_container_spec {
 	char weakened[TG_CONTAINER_LIST_MAX][TG_CONTAINER_TEXT_MAX];
 	size_t n_weakened;
 	bool host_ns[TG_NS_COUNT];
+	/* "container:X" modes: X, whose namespace is joined (plugin/ learns
+	 * whether it is the host's and sets host_ns, and ns_via for messages) */
+	char ns_container[TG_NS_COUNT][TG_CONTAINER_TEXT_MAX];
+	char ns_via[TG_NS_COUNT][TG_CONTAINER_TEXT_MAX];
+	char volumes_from[TG_CONTAINER_LIST_MAX][TG_CONTAINER_TEXT_MAX]; /* "X[:ro|:rw]" */
+	size_t n_volumes_from;
+	/* a service's networks other than "host", by name or ID (plugin/ asks
+	 * whether one is the host network) */
+	char networks[TG_CONTAINER_LIST_MAX][TG_CONTAINER_TEXT_MAX];
+	size_t n_networks;
 	bool has_user;                       /* a User was given (else the image's) */
 	char user[TG_CONTAINER_TEXT_MAX];
 	tg_container_mount mounts[TG_CONTAINER_LIST_MAX];
@@ -68,6 +90,13 @@ typedef struct tg_container_spec {
 	char env[TG_CONTAINER_ENV_MAX][TG_CONTAINER_TEXT_MAX];
 	size_t n_env;
 } tg_container_spec;
+
+/* Decode a container's stored HostConfig and Config.User (json: the
+ * object {"User": ..., "HostConfig": {...}}, as dockerd's inspect gives
+ * them) into *spec, kind TG_SPEC_START: what a start of it will run.
+ * Errors as tg_container_decode. */
+int tg_container_decode_json(const char *json, size_t len, tg_container_spec *spec,
+                             tg_error *err);
 
 /* Decode the body of req as kind into *spec. Errors (deny; err says why):
  * TG_EINVAL (missing or malformed body, a value of a type dockerd would

@@ -58,15 +58,20 @@ static bool under_any(const char *path, char *const *list, size_t n)
 	return false;
 }
 
-/* The first of list that path is, is inside, or holds; else NULL. */
-static const char *touches(const char *path, char *const *list, size_t n, const char *extra)
+static bool related(const char *path, const char *other)
+{
+	return other != NULL && other[0] == '/' && (path_under(path, other) || path_under(other, path));
+}
+
+/* The first of list (or of the extras) that path is, is inside, or holds;
+ * else NULL. */
+static const char *touches(const char *path, char *const *list, size_t n, const char *extra1,
+                           const char *extra2)
 {
 	for (size_t i = 0; i < n; i++)
-		if (path_under(path, list[i]) || path_under(list[i], path))
+		if (related(path, list[i]))
 			return list[i];
-	if (extra != NULL && extra[0] == '/' && (path_under(path, extra) || path_under(extra, path)))
-		return extra;
-	return NULL;
+	return related(path, extra1) ? extra1 : related(path, extra2) ? extra2 : NULL;
 }
 
 static void check_privileges(const tg_container_rules *r, const tg_container_spec *spec,
@@ -87,7 +92,7 @@ static void check_privileges(const tg_container_rules *r, const tg_container_spe
 	for (size_t i = 0; i < spec->n_devices; i++)
 		add(out, r, TG_HARD_DEVICES, "remove it (a device gives direct access to host "
 		    "hardware)", "%s gives the container a host device", spec->devices[i]);
-	for (size_t i = 0; i < spec->n_weakened; i++)
+	for (size_t i = 0; spec->kind != TG_SPEC_START && i < spec->n_weakened; i++)
 		add(out, r, TG_HARD_SECURITY_OPTIONS, "remove that option (keep Docker's seccomp, "
 		    "AppArmor and /proc protections)", "%s turns a kernel protection off",
 		    spec->weakened[i]);
@@ -101,9 +106,12 @@ static void check_namespaces(const tg_container_rules *r, const tg_container_spe
 		"drop --ipc host (or use --ipc shareable between containers)", "drop --uts host",
 		"drop --userns host", "drop --cgroupns host (use --cgroupns private)"};
 	for (int ns = 0; ns < TG_NS_COUNT; ns++)
-		if (spec->host_ns[ns])
+		if (spec->host_ns[ns] && !(spec->kind == TG_SPEC_START && ns == TG_NS_CGROUP &&
+		                           spec->ns_via[ns][0] == '\0'))
 			add(out, r, (enum tg_hard_setting)(TG_HARD_HOST_NETWORK + ns), fixes[ns],
-			    "%s shares the host's namespace", tg_host_ns_flag((enum tg_host_ns)ns));
+			    "%s shares the host's namespace", spec->ns_via[ns][0]
+			                                          ? spec->ns_via[ns]
+			                                          : tg_host_ns_flag((enum tg_host_ns)ns));
 }
 
 static void check_user(const tg_container_rules *r, const tg_container_spec *spec,
@@ -127,7 +135,9 @@ static void check_user(const tg_container_rules *r, const tg_container_spec *spe
 /* How the user wrote a mount, for messages. */
 static void spelled(const tg_container_mount *m, char *out, size_t n)
 {
-	if (m->from_binds)
+	if (m->via[0] != '\0')
+		snprintf(out, n, "%.200s (%.200s)", m->via, m->source);
+	else if (m->from_binds)
 		snprintf(out, n, "-v %.200s:%.200s%s", m->source, m->target, m->read_only ? ":ro" : "");
 	else
 		snprintf(out, n, "--mount src=%.200s,dst=%.200s%s", m->source, m->target,
@@ -138,30 +148,39 @@ static void check_mount(const tg_container_rules *r, const tg_container_mount *m
                         const tg_container_facts *facts, tg_hard_findings *out)
 {
 	char as[480], fix[480], clean[TG_CONTAINER_PATH_MAX];
-	/* unresolved: at least the text as dockerd cleans it; else refused */
-	if (m->resolved[0] == '\0' && tg_container_clean_path(m->source, clean, sizeof(clean)) != TG_OK)
-		snprintf(clean, sizeof(clean), "/");
+	/* unresolved: at least the text as dockerd cleans it */
+	bool cleaned = tg_container_clean_path(m->source, clean, sizeof(clean)) == TG_OK;
 	const char *path = m->resolved[0] ? m->resolved : clean;
 	const char *hit;
+	/* a read-only bind is not recursive: what is mounted under it stays writable */
+	bool writable = !m->read_only || m->has_submounts;
 	spelled(m, as, sizeof(as));
+	if (m->resolve_failed || (!m->resolved[0] && !cleaned)) {
+		add(out, r, TG_HARD_BIND_MOUNTS, "mount a path trustgate can resolve", "%s mounts host "
+		    "path %.200s, which trustgate could not resolve as dockerd will", as, m->source);
+		return;
+	}
 	snprintf(fix, sizeof(fix), "mount it read-only (-v %.90s:%.90s:ro, or --mount "
 	         "type=bind,src=%.90s,dst=%.90s,readonly)", m->source, m->target, m->source, m->target);
-	if ((hit = touches(path, r->list[TG_HARD_API_SOCKETS], r->n_list[TG_HARD_API_SOCKETS], NULL)))
-		add(out, r, TG_HARD_BIND_MOUNTS, "do not mount it: read-only or not, a socket gives "
-		    "control of the daemon behind it", "%s exposes %s, an API socket that controls the "
-		    "host", as, hit);
+	if ((hit = touches(path, r->list[TG_HARD_NEVER_MOUNTED], r->n_list[TG_HARD_NEVER_MOUNTED],
+	                   facts->docker_socket, NULL)))
+		add(out, r, TG_HARD_BIND_MOUNTS, "do not mount it: read-only or not, an API socket "
+		    "controls the daemon behind it, and what is mounted under /proc, /sys or /dev stays "
+		    "writable", "%s exposes %s, which is never mounted into a container", as, hit);
 	else if (!under_any(path, r->list[TG_HARD_BIND_PATHS], r->n_list[TG_HARD_BIND_PATHS]))
 		add(out, r, TG_HARD_BIND_MOUNTS, "mount a path under an allowed one, or use a volume",
 		    "%s mounts host path %s, which is not under the policy's bind_paths", as, path);
-	else if (m->read_only)
+	else if (!writable)
 		return;
 	else if ((hit = touches(path, r->list[TG_HARD_PROTECTED], r->n_list[TG_HARD_PROTECTED],
-	                        facts->data_root)))
-		add(out, r, TG_HARD_BIND_MOUNTS, fix, "%s mounts %s writable, and %s is a protected "
-		    "host path", as, path, hit);
+	                        facts->data_root, facts->state_dir)))
+		add(out, r, TG_HARD_BIND_MOUNTS, m->read_only ? "mount a path with no mounts under it" : fix,
+		    "%s mounts %s writable%s, and %s is a protected host path", as, path,
+		    m->read_only ? " (read-only does not reach the mounts under it)" : "", hit);
 	else if (!under_any(path, r->list[TG_HARD_WRITABLE_PATHS], r->n_list[TG_HARD_WRITABLE_PATHS]))
-		add(out, r, TG_HARD_BIND_MOUNTS, fix, "%s mounts host path %s writable, outside the "
-		    "policy's writable_bind_paths", as, path);
+		add(out, r, TG_HARD_BIND_MOUNTS, m->read_only ? "mount a path with no mounts under it" : fix,
+		    "%s mounts host path %s writable%s, outside the policy's writable_bind_paths", as,
+		    path, m->read_only ? " (read-only does not reach the mounts under it)" : "");
 }
 
 /* Names that hold secrets: *PASSWORD*, *PASSWD*, *SECRET*, *TOKEN*, *_KEY
@@ -184,10 +203,10 @@ static void check_files_and_env(const tg_container_rules *r, const tg_container_
 	for (size_t i = 0; i < spec->n_mounts; i++)
 		if (spec->mounts[i].host_path)
 			check_mount(r, &spec->mounts[i], facts, out);
-	if (spec->kind != TG_SPEC_EXEC && !spec->read_only_rootfs)
+	if ((spec->kind == TG_SPEC_CREATE || spec->kind == TG_SPEC_SERVICE) && !spec->read_only_rootfs)
 		add(out, r, TG_HARD_READ_ONLY_ROOTFS, "add --read-only (with --tmpfs /tmp for scratch "
 		    "space)", "the container's root filesystem is writable");
-	for (size_t i = 0; i < spec->n_env; i++)
+	for (size_t i = 0; spec->kind != TG_SPEC_START && i < spec->n_env; i++)
 		if (secret_name(spec->env[i]))
 			add(out, r, TG_HARD_ENV_SECRETS, "pass it in a file instead (a secret, or --mount "
 			    "of a file the process reads)", "environment variable %.100s holds a literal "
@@ -200,7 +219,8 @@ void tg_hardening_check(const tg_container_rules *rules, const tg_container_spec
 	memset(out, 0, sizeof(*out));
 	check_privileges(rules, spec, out);
 	check_namespaces(rules, spec, out);
-	check_user(rules, spec, facts, out);
+	if (spec->kind != TG_SPEC_START)
+		check_user(rules, spec, facts, out);
 	check_files_and_env(rules, spec, facts, out);
 }
 

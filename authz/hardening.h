@@ -23,6 +23,9 @@ typedef struct tg_container_facts {
 	bool user_known;
 	char user[512];
 	char data_root[TG_CONTAINER_PATH_MAX]; /* dockerd's data root (never writable), or "" */
+	char state_dir[TG_CONTAINER_PATH_MAX]; /* trustgate's own state (never writable), or "" */
+	char docker_socket[TG_CONTAINER_PATH_MAX]; /* the dockerd API trustgate knows (never
+	                                              mounted), or "" */
 } tg_container_facts;
 
 typedef struct tg_hard_finding {

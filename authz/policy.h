@@ -93,7 +93,9 @@ enum tg_hard_list {
 	TG_HARD_BIND_PATHS,     /* host path prefixes that may be mounted at all */
 	TG_HARD_WRITABLE_PATHS, /* host path prefixes that may be mounted writable */
 	TG_HARD_PROTECTED,      /* never writable: these, what is inside them, or holds them */
-	TG_HARD_API_SOCKETS,    /* never mounted, even read-only (a socket works read-only) */
+	TG_HARD_NEVER_MOUNTED,  /* never mounted, even read-only: API sockets (a socket works
+	                           read-only) and kernel file systems (/proc, /sys, /dev: a
+	                           read-only bind does not reach the mounts under them) */
 	TG_HARD_LIST_COUNT
 };
 

@@ -32,11 +32,13 @@ static const struct {
 };
 
 static const char *const default_protected[] = {
-	"/etc", "/boot", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/root", "/proc",
-	"/sys", "/dev", "/var/lib/docker", "/var/lib/containerd", NULL};
-static const char *const default_sockets[] = {
+	"/etc", "/boot", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/root",
+	"/var/lib/docker", "/var/lib/containerd", "/var/lib/trustgate", "/var/lib/kubelet",
+	"/var/lib/dpkg", "/var/lib/apt", "/var/lib/rpm", "/var/spool/cron", NULL};
+static const char *const default_never_mounted[] = {
 	"/run/docker.sock", "/var/run/docker.sock", "/run/docker", "/var/run/docker",
-	"/run/containerd", "/var/run/containerd", NULL};
+	"/run/containerd", "/var/run/containerd", "/run/dbus", "/var/run/dbus", "/run/systemd",
+	"/proc", "/sys", "/dev", NULL};
 static const char *const everywhere[] = {"/", NULL};
 static const char *const none[] = {NULL};
 
@@ -49,7 +51,7 @@ static const struct {
 	[TG_HARD_BIND_PATHS] = {"bind_paths", true, everywhere},
 	[TG_HARD_WRITABLE_PATHS] = {"writable_bind_paths", true, everywhere},
 	[TG_HARD_PROTECTED] = {"protected_paths", true, default_protected},
-	[TG_HARD_API_SOCKETS] = {"api_sockets", true, default_sockets},
+	[TG_HARD_NEVER_MOUNTED] = {"never_mounted", true, default_never_mounted},
 };
 
 const char *tg_hard_setting_key(enum tg_hard_setting s)
@@ -219,7 +221,7 @@ static int load_section(struct ctx *c, json_t *v, tg_container_rules *r)
 			                "capabilities, allowed_capabilities, devices, security_options, "
 			                "host_network, host_pid, host_ipc, host_uts, host_userns, "
 			                "host_cgroupns, run_as_root, bind_mounts, bind_paths, "
-			                "writable_bind_paths, protected_paths, api_sockets, "
+			                "writable_bind_paths, protected_paths, never_mounted, "
 			                "read_only_rootfs, env_secrets, comment)", key);
 		if (rc != TG_OK)
 			return rc;

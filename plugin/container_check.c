@@ -1,15 +1,16 @@
-/* container_check: see container_check.h. realpath(3) is XSI. */
-#define _XOPEN_SOURCE 700
+/* container_check: see container_check.h. */
 #include "plugin/container_check.h"
 
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "authz/container.h"
+#include "plugin/container_facts.h"
 #include "trustcache/docker.h"
 
 /* dockerd's data root, asked once (it does not change while dockerd runs;
@@ -29,33 +30,8 @@ static void learn_data_root(const struct tg_local_env *lenv, char *out, size_t n
 	pthread_mutex_unlock(&data_root_lock);
 }
 
-int tg_container_resolve_path(const char *path, char *out, size_t n)
-{
-	char clean[PATH_MAX], prefix[PATH_MAX], real[PATH_MAX];
-	/* as dockerd: the text cleaned first (".." taken away), then the
-	 * kernel follows the symlinks of what exists */
-	if (tg_container_clean_path(path, clean, sizeof(clean)) != TG_OK)
-		return TG_EINVAL;
-	snprintf(prefix, sizeof(prefix), "%s", clean);
-	size_t cut = strlen(prefix);
-	while (realpath(prefix, real) == NULL) {
-		char *slash = strrchr(prefix, '/');
-		if (slash == NULL || slash == prefix) {
-			snprintf(real, sizeof(real), "/");
-			cut = 0;
-			break;
-		}
-		*slash = '\0';
-		cut = (size_t)(slash - prefix);
-	}
-	/* the part that does not exist yet: created as written (no symlinks) */
-	char joined[2 * PATH_MAX];
-	snprintf(joined, sizeof(joined), "%s/%s", real, clean + cut);
-	return tg_container_clean_path(joined, out, n) == TG_OK ? TG_OK : TG_EINVAL;
-}
-
-/* The user the container runs as when the request gives none: the image's
- * (cache, else dockerd), or for an exec the container's. */
+/* The user a create runs as when it names none: the image's (from what
+ * dockerd said a moment ago, else asked); for an exec, the container's. */
 static int learn_user(const tg_operation *op, const struct tg_local_env *lenv,
                       tg_container_facts *facts)
 {
@@ -67,17 +43,17 @@ static int learn_user(const tg_operation *op, const struct tg_local_env *lenv,
 	tg_docker_image *di = NULL;
 	tg_error ignore;
 	int rc = s != NULL ? TG_OK : TG_ENOMEM;
-	if (lenv->docker_socket == NULL) { /* no dockerd to ask (trustgate check offline) */
+	if (rc != TG_OK || lenv->docker_socket == NULL) { /* nobody to ask (check offline) */
 		free(s);
 		return rc;
 	}
-	if (rc == TG_OK && op->kind != TG_OP_EXEC && lenv->cache != NULL &&
+	if (op->kind != TG_OP_EXEC && lenv->cache != NULL &&
 	    tg_inspect_cache_get_image(lenv->cache, op->image, now_ms, s)) {
 		facts->user_known = true;
 		snprintf(facts->user, sizeof(facts->user), "%s", s->user);
-	} else if (rc == TG_OK && !lenv->sig.may_block) {
+	} else if (!lenv->sig.may_block) {
 		rc = TG_EWOULDBLOCK;
-	} else if (rc == TG_OK && op->kind == TG_OP_EXEC) {
+	} else if (op->kind == TG_OP_EXEC) {
 		c = malloc(sizeof(*c));
 		facts->user_known = c != NULL &&
 		                    tg_docker_inspect_container(lenv->docker_socket, lenv->session,
@@ -85,7 +61,7 @@ static int learn_user(const tg_operation *op, const struct tg_local_env *lenv,
 		                                                &ignore) == TG_OK;
 		if (facts->user_known)
 			snprintf(facts->user, sizeof(facts->user), "%s", c->user);
-	} else if (rc == TG_OK) {
+	} else {
 		di = malloc(sizeof(*di));
 		facts->user_known = di != NULL &&
 		                    tg_docker_inspect_image(lenv->docker_socket, lenv->session, op->image,
@@ -99,27 +75,42 @@ static int learn_user(const tg_operation *op, const struct tg_local_env *lenv,
 	return rc;
 }
 
+/* A start runs what the container holds: its HostConfig and user as
+ * dockerd stored them (inspect), decoded like a create. dockerd below API
+ * 1.24 also takes a new HostConfig in a start's body: such a start is
+ * refused (it could not be checked before dockerd applies it). */
+static int start_spec(const tg_authz_request *req, const tg_operation *op,
+                      const struct tg_local_env *lenv, tg_container_spec *spec, tg_error *err)
+{
+	const char *length = tg_authz_request_header(req, "Content-Length");
+	if (req->body_len > 7 || (length != NULL && atol(length) > 7) ||
+	    tg_authz_request_header(req, "Transfer-Encoding") != NULL)
+		return tg_error_set(err, TG_EINVAL, "a start that carries settings in its body (API "
+		                    "before 1.24) is refused: create the container with them instead");
+	tg_buf body;
+	tg_buf_init(&body, 0);
+	int rc = tg_docker_inspect_raw(lenv->docker_socket, lenv->session, "container", op->object,
+	                               lenv->docker_timeout_ms, &body, err);
+	json_t *doc = rc == TG_OK ? json_loadb(tg_buf_str(&body), body.len, 0, NULL) : NULL;
+	tg_buf_free(&body);
+	json_t *hc = json_object_get(doc, "HostConfig");
+	json_t *user = json_object_get(json_object_get(doc, "Config"), "User");
+	json_t *stored = json_pack("{s:O?, s:O?}", "User", user, "HostConfig", hc);
+	char *text = stored != NULL && json_is_object(hc) ? json_dumps(stored, JSON_COMPACT) : NULL;
+	if (rc == TG_OK && text == NULL)
+		rc = tg_error_set(err, TG_EINVAL, "dockerd's answer about container %.200s has no "
+		                  "HostConfig", op->object);
+	if (rc == TG_OK)
+		rc = tg_container_decode_json(text, strlen(text), spec, err);
+	free(text);
+	json_decref(stored);
+	json_decref(doc);
+	return rc;
+}
+
 static bool needs_user(const tg_container_rules *r, const tg_container_spec *spec)
 {
 	return !spec->has_user && r->action[TG_HARD_RUN_AS_ROOT] != TG_HARD_ALLOW;
-}
-
-static bool needs_paths(const tg_container_rules *r, const tg_container_spec *spec)
-{
-	for (size_t i = 0; i < spec->n_mounts; i++)
-		if (spec->mounts[i].host_path && r->action[TG_HARD_BIND_MOUNTS] != TG_HARD_ALLOW)
-			return true;
-	return false;
-}
-
-static void resolve_mounts(tg_container_spec *spec)
-{
-	for (size_t i = 0; i < spec->n_mounts; i++) {
-		tg_container_mount *m = &spec->mounts[i];
-		if (m->host_path &&
-		    tg_container_resolve_path(m->source, m->resolved, sizeof(m->resolved)) != TG_OK)
-			m->resolved[0] = '\0';
-	}
 }
 
 /* The rule for the image the container runs: the one that decided it. */
@@ -131,6 +122,7 @@ static const tg_rule *rule_of(const tg_policy *policy, const tg_operation *op,
 	return op->has_ref ? tg_authz_rule_for(policy, &op->ref) : NULL;
 }
 
+/* Facts, then the rules, then the decision. */
 static int check_spec(const tg_policy *policy, const tg_operation *op,
                       const struct tg_local_env *lenv, tg_container_spec *spec, tg_decision *d,
                       tg_hard_findings *findings)
@@ -138,39 +130,61 @@ static int check_spec(const tg_policy *policy, const tg_operation *op,
 	const tg_rule *rule = rule_of(policy, op, d);
 	tg_container_rules rules;
 	tg_container_facts facts;
+	tg_error err;
 	memset(&facts, 0, sizeof(facts));
 	tg_policy_container_rules(policy, rule, &rules);
-	bool paths = needs_paths(&rules, spec);
-	if (paths && !lenv->sig.may_block)
+	bool gather = tg_container_facts_needed(spec);
+	if (gather && !lenv->sig.may_block)
 		return TG_EWOULDBLOCK;
-	if (needs_user(&rules, spec)) {
+	if (op->kind != TG_OP_START && needs_user(&rules, spec)) {
 		int rc = learn_user(op, lenv, &facts);
 		if (rc != TG_OK)
 			return rc;
 	}
-	if (paths) {
-		resolve_mounts(spec);
-		learn_data_root(lenv, facts.data_root, sizeof(facts.data_root));
+	if (gather && tg_container_facts_gather(lenv, spec, &err) != TG_OK) {
+		tg_hardening_deny_unreadable(policy, op, &err, d);
+		return TG_OK;
 	}
+	if (gather)
+		learn_data_root(lenv, facts.data_root, sizeof(facts.data_root));
+	snprintf(facts.state_dir, sizeof(facts.state_dir), "%s",
+	         lenv->sig.state_dir ? lenv->sig.state_dir : "");
+	snprintf(facts.docker_socket, sizeof(facts.docker_socket), "%s",
+	         lenv->docker_socket ? lenv->docker_socket : "");
 	tg_hardening_check(&rules, spec, &facts, findings);
 	tg_hardening_apply(policy, op, rule, findings, d);
 	return TG_OK;
+}
+
+/* How op's container would run: decoded from the request, or for a start
+ * from what dockerd stored. TG_EWOULDBLOCK: a start, away from a lookup
+ * thread. */
+static int read_spec(const tg_authz_request *req, const tg_operation *op,
+                     const struct tg_local_env *lenv, tg_container_spec *spec, tg_error *err)
+{
+	switch (op->kind) {
+	case TG_OP_CREATE:
+		return tg_container_decode(req, TG_SPEC_CREATE, spec, err);
+	case TG_OP_EXEC:
+		return tg_container_decode(req, TG_SPEC_EXEC, spec, err);
+	case TG_OP_SERVICE_CREATE:
+	case TG_OP_SERVICE_UPDATE:
+		return tg_container_decode(req, TG_SPEC_SERVICE, spec, err);
+	default: /* TG_OP_START */
+		if (lenv->docker_socket == NULL)
+			return tg_error_set(err, TG_EINVAL, "no dockerd to ask about the container");
+		return lenv->sig.may_block ? start_spec(req, op, lenv, spec, err) : TG_EWOULDBLOCK;
+	}
 }
 
 int tg_container_check(const tg_policy *policy, const tg_operation *op,
                        const tg_authz_request *req, const struct tg_local_env *lenv,
                        tg_decision *d, tg_hard_findings *findings)
 {
-	enum tg_container_kind kind;
-	if (op->kind == TG_OP_CREATE)
-		kind = TG_SPEC_CREATE;
-	else if (op->kind == TG_OP_EXEC)
-		kind = TG_SPEC_EXEC;
-	else if (op->kind == TG_OP_SERVICE_CREATE || op->kind == TG_OP_SERVICE_UPDATE)
-		kind = TG_SPEC_SERVICE;
-	else
-		return TG_OK;
-	if (d->verdict == TG_VERDICT_DENY)
+	bool checked = op->kind == TG_OP_CREATE || op->kind == TG_OP_EXEC ||
+	               op->kind == TG_OP_START || op->kind == TG_OP_SERVICE_CREATE ||
+	               op->kind == TG_OP_SERVICE_UPDATE;
+	if (!checked || d->verdict == TG_VERDICT_DENY)
 		return TG_OK;
 	tg_container_spec *spec = malloc(sizeof(*spec));
 	tg_hard_findings *local = findings != NULL ? NULL : malloc(sizeof(*local));
@@ -179,8 +193,10 @@ int tg_container_check(const tg_policy *policy, const tg_operation *op,
 	if (spec == NULL || (findings == NULL && local == NULL)) {
 		tg_error_set(&err, TG_ENOMEM, "out of memory");
 		tg_hardening_deny_unreadable(policy, op, &err, d);
-	} else if (tg_container_decode(req, kind, spec, &err) != TG_OK) {
-		tg_hardening_deny_unreadable(policy, op, &err, d);
+	} else if ((rc = read_spec(req, op, lenv, spec, &err)) != TG_OK) {
+		if (rc != TG_EWOULDBLOCK)
+			tg_hardening_deny_unreadable(policy, op, &err, d);
+		rc = rc == TG_EWOULDBLOCK ? rc : TG_OK;
 	} else {
 		rc = check_spec(policy, op, lenv, spec, d, findings != NULL ? findings : local);
 	}

@@ -1,10 +1,11 @@
 /* container_check: the host's container rules (authz/hardening.h) applied
- * to a container create, exec or service that its image decision allowed:
- * how the container would run is decoded from the request; what only the
- * host knows is gathered here: the user the image (or, for an exec, the
- * container) runs as, each bind's host path with its symlinks resolved
- * (the longest part that exists, then the rest as dockerd would create
- * it), and dockerd's data root.
+ * to a container create, exec, start or service that its image decision
+ * allowed: how the container would run is decoded from the request (for a
+ * start: from what dockerd stored at create, so a container made before
+ * trustgate, under a looser policy, or whose bind's symlink was changed
+ * since, is checked again); what only the host knows comes from
+ * container_facts.h, the user the image (or, for an exec, the container)
+ * runs as from dockerd, and dockerd's data root.
  *
  * Gathering asks dockerd and the file system, so it runs only where
  * lenv->sig.may_block (else TG_EWOULDBLOCK), except for a create whose
@@ -25,11 +26,5 @@
 int tg_container_check(const tg_policy *policy, const tg_operation *op,
                        const tg_authz_request *req, const struct tg_local_env *lenv,
                        tg_decision *d, tg_hard_findings *findings);
-
-/* Resolve host path path as dockerd's mount would into out (n bytes): the
- * text cleaned first (tg_container_clean_path: ".." is textual), then the
- * longest existing leading part through realpath(3), the rest as it will
- * be created. Errors: TG_EINVAL (not absolute, too long). */
-int tg_container_resolve_path(const char *path, char *out, size_t n);
 
 #endif

@@ -97,7 +97,8 @@ static int check_name(const char *name, const char *what, tg_error *err)
 	return name[0] ? TG_OK : tg_error_set(err, TG_EINVAL, "empty %s name", what);
 }
 
-/* GET /<kind>s/<name>/json ("image", "container") into *resp. */
+/* GET /<kind>s/<name>/json ("image", "container"; volumes and networks
+ * have no "/json") into *resp. */
 static int inspect(const char *socket_path, tg_http_session *session, const char *kind,
                    const char *name, long deadline_ms, tg_http_response *resp, tg_error *err)
 {
@@ -105,7 +106,8 @@ static int inspect(const char *socket_path, tg_http_session *session, const char
 	int rc = check_name(name, kind, err);
 	if (rc != TG_OK)
 		return rc;
-	snprintf(path, sizeof(path), "/%ss/%.500s/json", kind, name);
+	snprintf(path, sizeof(path), "/%ss/%.500s%s", kind, name,
+	         strcmp(kind, "volume") == 0 || strcmp(kind, "network") == 0 ? "" : "/json");
 	snprintf(what, sizeof(what), "%s %.500s", kind, name);
 	return docker_get(socket_path, session, path, what, deadline_ms, resp, err);
 }
@@ -246,4 +248,17 @@ int tg_docker_data_root(const char *socket_path, tg_http_session *session, long 
 	json_decref(root);
 	tg_http_response_free(&resp);
 	return rc;
+}
+
+int tg_docker_inspect_raw(const char *socket_path, tg_http_session *session, const char *kind,
+                          const char *name, long deadline_ms, tg_buf *out, tg_error *err)
+{
+	tg_http_response resp;
+	int rc = inspect(socket_path, session, kind, name, deadline_ms, &resp, err);
+	if (rc != TG_OK)
+		return rc;
+	*out = resp.body; /* handed over: the caller frees it */
+	memset(&resp.body, 0, sizeof(resp.body));
+	tg_http_response_free(&resp);
+	return TG_OK;
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/tg_buf.h"
 #include "common/tg_error.h"
 #include "trustcache/http.h"
 
@@ -68,6 +69,12 @@ void tg_docker_ids_free(char **ids, size_t n);
  * DriverStatus "driver-type" io.containerd.snapshotter.*). That store gives
  * every named image a repo digest, so there a repo digest does not show an
  * image was pulled. Errors as above. */
+/* GET /<kind>s/<name>/json ("container", "volume", "network"; a volume is
+ * GET /volumes/<name>) whole, as JSON text into *out (free with
+ * tg_buf_free). Errors as above (TG_ENOTFOUND: no such object). */
+int tg_docker_inspect_raw(const char *socket_path, tg_http_session *session, const char *kind,
+                          const char *name, long deadline_ms, tg_buf *out, tg_error *err);
+
 /* dockerd's data root (GET /info: DockerRootDir) into out. Errors as
  * above. */
 int tg_docker_data_root(const char *socket_path, tg_http_session *session, long deadline_ms,

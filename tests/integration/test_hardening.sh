@@ -19,7 +19,8 @@ write_policy() { # write_policy GLOBAL_CONTAINER_JSON
   "rules": [
     {"match": "*", "require": "allow", "local_images": "allow"},
     {"match": "docker.io/monitor/*", "require": "allow", "local_images": "allow",
-     "container": {"host_pid": "allow", "comment": "the monitoring agent reads host processes"}}
+     "container": {"host_pid": "allow", "host_network": "allow", "protected_paths": [],
+                   "comment": "the monitoring agent reads host processes; here it may also write /etc"}}
   ],
   "operations": {"import": "allow", "exec": "allow"},
   "container": $1
@@ -46,7 +47,7 @@ tg_h_expect_fail "--privileged is denied, naming the fix" \
   "$denied: --privileged gives the container every capability and the host's devices (fix: run without --privileged" \
   run --privileged app/bb:1 true
 tg_h_expect_fail "-v /:/host is denied: / holds the Docker socket" \
-  "-v /:/host exposes /run/docker.sock, an API socket that controls the host" run -v /:/host app/bb:1 true
+  "-v /:/host exposes /run/docker.sock, which is never mounted into a container" run -v /:/host app/bb:1 true
 tg_h_expect_fail "-v /:/host:ro too: a socket works read-only" "exposes /run/docker.sock" \
   run -v /:/host:ro app/bb:1 true
 tg_h_expect_fail "the Docker socket, read-only, is denied" \
@@ -105,6 +106,68 @@ tg_h_expect_fail "several at once are all listed" \
 
 tg_h_expect_ok "start a container as root (allowed here, with a warning)" \
   dk run -d --name asroot --network none app/bb:1 sleep 300
+
+# --- ways around the rules that the review found, each closed
+api() { # api METHOD PATH [JSON]: the raw API, as any client may speak it
+  curl -sS --unix-socket "$TG_DOCKER_SOCK" -X "$1" -H 'Content-Type: application/json' \
+    ${3:+-d "$3"} "http://localhost$2"
+}
+tg_h_expect_output "settings at the body's top level (no HostConfig) are read as dockerd reads them" \
+  "--privileged gives the container every capability" \
+  api POST /v1.41/containers/create '{"Image":"app/bb:1","Cmd":["true"],"Privileged":true}'
+tg_h_expect_ok "create a plain container to start with the old API" \
+  dk create --name oldstart --network none app/bb:1 true
+tg_h_expect_output "a start (API 1.23) that carries a HostConfig is refused" \
+  "a start that carries settings in its body (API before 1.24) is refused" \
+  api POST /v1.23/containers/oldstart/start '{"Binds":["/:/host"],"PidMode":"host"}'
+tg_h_check "and the container did not run" \
+  bash -c "[ \"\$(/usr/bin/docker -H unix://$TG_DOCKER_SOCK inspect -f '{{.State.StartedAt}}' oldstart)\" = 0001-01-01T00:00:00Z ]"
+mkdir -p "$w/att/a/b/c" "$w/att/ok"
+ln -s "$w/att/a/b/c" "$w/att/l"
+tg_h_expect_fail "a bind through a symlink then '..' is cleaned as text first, as dockerd does" \
+  "mounts /etc writable" run -v "$w/att/l/../../../../../../../../etc:/x" app/bb:1 true
+ln -s "$w/att/ok" "$w/att/sw"
+tg_h_expect_ok "create a container whose bind is a symlink to an ordinary directory" \
+  dk create --name swapped --network none -v "$w/att/sw:/x" app/bb:1 true
+ln -sfn /etc "$w/att/sw"
+tg_h_expect_fail "after the symlink is switched to /etc, its start is denied (mounts are checked again)" \
+  "container start is not allowed by the host's container rules: -v $w/att/sw:/x mounts /etc writable" \
+  dk start swapped
+tg_h_expect_fail "a local volume with a relative device and o=bind is a bind of that path" \
+  "mounts /etc writable" run --mount 'type=volume,dst=/x,volume-driver=local,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=../../../../etc' app/bb:1 true
+tg_h_expect_ok "a read-only use of a volume that binds /etc is allowed" \
+  run --mount 'type=volume,src=etcvol,dst=/x,readonly,volume-driver=local,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/etc' app/bb:1 true
+tg_h_expect_fail "its writable reuse by name is denied: the volume's options are looked up" \
+  "volume etcvol (/etc) mounts /etc writable" run -v etcvol:/x app/bb:1 true
+tg_h_expect_ok "a monitoring agent allowed the host's network and PID namespaces and a writable /etc" \
+  dk run -d --name agent --network host --pid host -v /etc:/hostetc monitor/agent:1 sleep 300
+tg_h_expect_fail "--volumes-from the agent gives its /etc bind: denied for an ordinary image" \
+  "--volumes-from agent (/etc) mounts /etc writable" run --volumes-from agent app/bb:1 true
+tg_h_expect_fail "--pid container:agent joins the host's PID namespace: denied" \
+  "--pid container:agent (that container has the host's) shares the host's namespace" \
+  run --pid container:agent app/bb:1 true
+tg_h_expect_fail "--network container:agent joins the host's network: denied" \
+  "--network container:agent (that container has the host's)" \
+  dk run --rm --network container:agent app/bb:1 true
+tg_h_expect_fail "/sys, even read-only, is never mounted" "-v /sys:/x:ro exposes /sys" \
+  run -v /sys:/x:ro app/bb:1 true
+tg_h_expect_fail "nor the dockerd socket trustgate was given, wherever it is" \
+  "exposes $TG_DOCKER_SOCK" run -v "$TG_DOCKER_SOCK:/s:ro" app/bb:1 true
+tg_h_expect_ok "--user +0 runs as root: a warning" run --user +0 app/bb:1 true
+tg_h_expect_ok "and warned about" grep -q '"warnings":"--user +0 runs as root' "$w/trustgate.log"
+
+# --- services (a one-node swarm on loopback): the container spec is judged
+tg_h_expect_ok "a one-node swarm on loopback" dk swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:0
+tg_h_expect_fail "a service with --privileged-like settings: a writable /etc bind is denied" \
+  "service create of image app/bb:1 is not allowed by the host's container rules: --mount src=/etc,dst=/x mounts /etc writable" \
+  dk service create --detach --name s1 --mount type=bind,src=/etc,dst=/x app/bb:1 sleep 60
+hostnet=$(dk network ls -q --filter driver=host | head -1)
+tg_h_expect_output "a service on the host network named by its ID is denied" \
+  "--network $hostnet (the host network) shares the host's namespace" \
+  api POST /v1.41/services/create "{\"Name\":\"s2\",\"TaskTemplate\":{\"ContainerSpec\":{\"Image\":\"app/bb:1\"},\"Networks\":[{\"Target\":\"$hostnet\"}]}}"
+tg_h_expect_output "and by the deprecated top-level Networks" "--network host shares the host's namespace" \
+  api POST /v1.41/services/create '{"Name":"s3","TaskTemplate":{"ContainerSpec":{"Image":"app/bb:1"}},"Networks":[{"Target":"host"}]}'
+tg_h_expect_ok "leave the swarm" dk swarm leave --force
 
 # --- a locked-down host: root, a writable root filesystem and writable
 # binds outside one directory are denied; the rule can relax one setting

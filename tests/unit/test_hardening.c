@@ -116,9 +116,9 @@ static const struct hard_case hard_cases[] = {
 	 .msg = {"-v /var/lib:/x mounts /var/lib writable, and /var/lib/docker is a protected host path"}},
 	/* 25: API sockets, even read-only */
 	{.body = HC("'Binds':['/var:/x:ro']"), .verdict = DENY, .n = 1,
-	 .msg = {"-v /var:/x:ro exposes /var/run/docker.sock, an API socket that controls the host "
-	         "(fix: do not mount it: read-only or not, a socket gives control of the daemon behind "
-	         "it)"}},
+	 .msg = {"-v /var:/x:ro exposes /var/run/docker.sock, which is never mounted into a container "
+	         "(fix: do not mount it: read-only or not, an API socket controls the daemon behind "
+	         "it, and what is mounted under /proc, /sys or /dev stays writable)"}},
 	{.body = HC("'Binds':['/:/host:ro']"), .verdict = DENY, .n = 1,
 	 .msg = {"-v /:/host:ro exposes /run/docker.sock"}},
 	{.body = HC("'Binds':['/:/host']"), .verdict = DENY, .n = 1,
@@ -175,7 +175,7 @@ static const struct hard_case hard_cases[] = {
 	{.top = "{'protected_paths':['/opt/secrets']}", .body = HC("'Binds':['/opt:/x']"),
 	 .verdict = DENY, .n = 1, .msg = {"and /opt/secrets is a protected host path"}},
 	/* 50 */
-	{.top = "{'api_sockets':['/run/podman/podman.sock']}", .body = HC("'Binds':['/run:/r:ro']"),
+	{.top = "{'never_mounted':['/run/podman/podman.sock']}", .body = HC("'Binds':['/run:/r:ro']"),
 	 .verdict = DENY, .n = 1, .msg = {"-v /run:/r:ro exposes /run/podman/podman.sock"}},
 	/* allowed capabilities */
 	{.top = "{'allowed_capabilities':['cap_net_bind_service']}",
@@ -458,7 +458,7 @@ static void test_findings_cap_deny_after_warnings(void **state)
 #define KNOWN_SETTINGS                                                                      \
 	"(known: privileged, capabilities, allowed_capabilities, devices, security_options, " \
 	"host_network, host_pid, host_ipc, host_uts, host_userns, host_cgroupns, run_as_root, " \
-	"bind_mounts, bind_paths, writable_bind_paths, protected_paths, api_sockets, "          \
+	"bind_mounts, bind_paths, writable_bind_paths, protected_paths, never_mounted, "          \
 	"read_only_rootfs, env_secrets, comment)"
 
 static const struct {
@@ -491,8 +491,8 @@ static const struct {
 	{"{'rules': [{'match': '*', 'require': 'allow',\n  'container': {'host_pid': 'allow', "
 	 "'hostpid': 'allow'}}]}",
 	 "p.json:2:49: unknown container setting \"hostpid\""},
-	{"{'rules': [{'match': '*', 'require': 'allow', 'container': {'api_sockets': ['/run/./x/..']}}]}",
-	 "p.json:1:76: \"api_sockets\": paths may not contain \"..\""},
+	{"{'rules': [{'match': '*', 'require': 'allow', 'container': {'never_mounted': ['/run/./x/..']}}]}",
+	 "p.json:1:78: \"never_mounted\": paths may not contain \"..\""},
 };
 
 static void test_policy_errors(void **state)
@@ -551,11 +551,13 @@ static void test_policy_rules(void **state)
 		[TG_HARD_READ_ONLY_ROOTFS] = TG_HARD_ALLOW, [TG_HARD_ENV_SECRETS] = TG_HARD_WARN,
 	};
 	static const char *const protected[] = {
-		"/etc", "/boot", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/root", "/proc",
-		"/sys", "/dev", "/var/lib/docker", "/var/lib/containerd"};
+		"/etc", "/boot", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/root",
+		"/var/lib/docker", "/var/lib/containerd", "/var/lib/trustgate", "/var/lib/kubelet",
+		"/var/lib/dpkg", "/var/lib/apt", "/var/lib/rpm", "/var/spool/cron"};
 	static const char *const sockets[] = {"/run/docker.sock", "/var/run/docker.sock", "/run/docker",
 	                                      "/var/run/docker", "/run/containerd",
-	                                      "/var/run/containerd"};
+	                                      "/var/run/containerd", "/run/dbus", "/var/run/dbus",
+	                                      "/run/systemd", "/proc", "/sys", "/dev"};
 	static const char *const root[] = {"/"};
 	tg_policy *p = NULL;
 	tg_error err;
@@ -569,8 +571,8 @@ static void test_policy_rules(void **state)
 	assert_list(&r, TG_HARD_ALLOWED_CAPS, NULL, 0);
 	assert_list(&r, TG_HARD_BIND_PATHS, root, 1);
 	assert_list(&r, TG_HARD_WRITABLE_PATHS, root, 1);
-	assert_list(&r, TG_HARD_PROTECTED, protected, 14);
-	assert_list(&r, TG_HARD_API_SOCKETS, sockets, 6);
+	assert_list(&r, TG_HARD_PROTECTED, protected, 17);
+	assert_list(&r, TG_HARD_NEVER_MOUNTED, sockets, 12);
 	tg_policy_free(p);
 
 	char *text = json(
@@ -591,7 +593,7 @@ static void test_policy_rules(void **state)
 	assert_list(&r, TG_HARD_BIND_PATHS, binds, 4);
 	assert_list(&r, TG_HARD_WRITABLE_PATHS, writable, 1);
 	assert_list(&r, TG_HARD_ALLOWED_CAPS, caps, 4);
-	assert_list(&r, TG_HARD_PROTECTED, protected, 14);
+	assert_list(&r, TG_HARD_PROTECTED, protected, 17);
 	assert_int_equal(r.action[TG_HARD_RUN_AS_ROOT], TG_HARD_DENY);
 	assert_int_equal(r.action[TG_HARD_HOST_PID], TG_HARD_WARN);
 	assert_int_equal(r.action[TG_HARD_PRIVILEGED], TG_HARD_DENY);
