@@ -90,3 +90,19 @@ void tg_buf_free(tg_buf *b)
 	b->len = 0;
 	b->cap = 0;
 }
+
+int tg_buf_read_file(tg_buf *b, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return TG_EIO;
+	char chunk[16384];
+	size_t n;
+	int rc = TG_OK;
+	while (rc == TG_OK && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		rc = tg_buf_append(b, chunk, n);
+	if (rc == TG_OK && ferror(f))
+		rc = TG_EIO;
+	fclose(f);
+	return rc;
+}

@@ -30,6 +30,10 @@ int tg_buf_puts(tg_buf *b, const char *s);
 /* Append printf-style text. Same returns as tg_buf_append. */
 int tg_buf_printf(tg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Append the whole file at path. Returns 0, TG_EIO (cannot be opened or
+ * read), TG_ETOOBIG (longer than what b may still hold) or TG_ENOMEM. */
+int tg_buf_read_file(tg_buf *b, const char *path);
+
 /* Text of the buffer: "" when empty, never NULL. Borrowed. */
 const char *tg_buf_str(const tg_buf *b);
 

@@ -21,24 +21,6 @@
 #include "trustcache/registry.h"
 #include "trustcache/sigstore_bundle.h"
 
-static char *read_all(const char *path, size_t max, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	char *buf = malloc(max + 1);
-	size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
-	bool failed = ferror(f) != 0;
-	fclose(f);
-	if (buf == NULL || n > max || failed) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 /* FILE_OR_DIGEST: "sha256:<hex>" as is, else the sha256 of the file. */
 static int subject_digest(const char *arg, char out[TG_REGISTRY_DIGEST_SIZE])
 {
@@ -46,10 +28,12 @@ static int subject_digest(const char *arg, char out[TG_REGISTRY_DIGEST_SIZE])
 		snprintf(out, TG_REGISTRY_DIGEST_SIZE, "%s", arg);
 		return 0;
 	}
-	size_t len;
-	char *data = read_all(arg, 64u << 20, &len);
-	int rc = data != NULL ? tg_registry_sha256(data, len, out) : TG_EIO;
-	free(data);
+	tg_buf data;
+	tg_buf_init(&data, 64u << 20);
+	int rc = tg_buf_read_file(&data, arg);
+	if (rc == TG_OK)
+		rc = tg_registry_sha256(tg_buf_str(&data), data.len, out);
+	tg_buf_free(&data);
 	return rc == TG_OK ? 0 : -1;
 }
 
@@ -77,10 +61,12 @@ static int verify_bundle(const struct verify_args *a)
 		fprintf(stderr, "trustgate sigstore: cannot read %s\n", a->subject);
 		return 1;
 	}
-	size_t len;
-	char *bundle = read_all(a->bundle, TG_SIGSTORE_BUNDLE_MAX, &len);
-	if (bundle == NULL) {
-		fprintf(stderr, "trustgate sigstore: cannot read the bundle %s\n", a->bundle);
+	tg_buf bundle;
+	tg_buf_init(&bundle, TG_SIGSTORE_BUNDLE_MAX);
+	if (tg_buf_read_file(&bundle, a->bundle) != TG_OK) {
+		fprintf(stderr, "trustgate sigstore: cannot read the bundle %s (or larger than %u bytes)\n",
+		        a->bundle, TG_SIGSTORE_BUNDLE_MAX);
+		tg_buf_free(&bundle);
 		return 1;
 	}
 	tg_cosign_keys *keys = NULL;
@@ -94,9 +80,10 @@ static int verify_bundle(const struct verify_args *a)
 		rc = tg_sigstore_root_load(a->trusted_root, &root, &err);
 	if (rc == TG_OK) {
 		tg_sigstore_policy policy = {keys, root, &signer, keys ? 0 : 1, NULL};
-		rc = tg_sigstore_bundle_verify(bundle, len, &policy, digest, &who, &err);
+		rc = tg_sigstore_bundle_verify(tg_buf_str(&bundle), bundle.len, &policy, digest, &who,
+		                               &err);
 	}
-	free(bundle);
+	tg_buf_free(&bundle);
 	tg_cosign_keys_free(keys);
 	tg_sigstore_root_free(root);
 	if (rc != TG_OK) {

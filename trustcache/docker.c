@@ -86,6 +86,24 @@ static int docker_get(const char *socket_path, tg_http_session *session, const c
 	return rc;
 }
 
+/* GET path from dockerd as JSON (an object, or with array an array) into
+ * *root (json_decref it). */
+static int get_json(const char *socket_path, tg_http_session *session, const char *path,
+                    const char *what, long deadline_ms, bool array, json_t **root, tg_error *err)
+{
+	tg_http_response resp;
+	int rc = docker_get(socket_path, session, path, what, deadline_ms, &resp, err);
+	if (rc != TG_OK)
+		return rc;
+	*root = json_loadb(tg_buf_str(&resp.body), resp.body.len, 0, NULL);
+	tg_http_response_free(&resp);
+	if (array ? json_is_array(*root) : json_is_object(*root))
+		return TG_OK;
+	json_decref(*root);
+	return tg_error_set(err, TG_EINVAL, "dockerd's answer about %s is not a JSON %s", what,
+	                    array ? "list" : "object");
+}
+
 /* Names reach the URL path as they are: references and IDs hold no
  * character that needs escaping, and anything else is refused. */
 static int check_name(const char *name, const char *what, tg_error *err)
@@ -191,62 +209,50 @@ int tg_docker_list_pulled_images(const char *socket_path, tg_http_session *sessi
                                  long deadline_ms, char ***ids,
                                  size_t *n, tg_error *err)
 {
-	tg_http_response resp;
-	int rc = docker_get(socket_path, session, "/images/json", "the image list", deadline_ms, &resp,
-	                    err);
+	json_t *root = NULL;
+	int rc = get_json(socket_path, session, "/images/json", "the image list", deadline_ms, true,
+	                  &root, err);
 	if (rc != TG_OK)
 		return rc;
-	json_t *root = json_loadb(tg_buf_str(&resp.body), resp.body.len, 0, NULL);
-	rc = json_is_array(root) ? collect_pulled(root, ids, n, err)
-	                         : tg_error_set(err, TG_EINVAL, "dockerd's image list is not a list");
+	rc = collect_pulled(root, ids, n, err);
 	json_decref(root);
-	tg_http_response_free(&resp);
 	return rc;
 }
 
 int tg_docker_uses_containerd_store(const char *socket_path, tg_http_session *session,
                                     long deadline_ms, bool *out, tg_error *err)
 {
-	tg_http_response resp;
-	int rc = docker_get(socket_path, session, "/info", "its configuration", deadline_ms, &resp,
-	                    err);
+	json_t *root = NULL, *pair;
+	int rc = get_json(socket_path, session, "/info", "its configuration", deadline_ms, false,
+	                  &root, err);
 	if (rc != TG_OK)
 		return rc;
-	json_t *root = json_loadb(tg_buf_str(&resp.body), resp.body.len, 0, NULL);
-	json_t *status = json_object_get(root, "DriverStatus");
 	bool containerd = false;
 	size_t i;
-	json_t *pair;
-	json_array_foreach(status, i, pair) {
+	json_array_foreach(json_object_get(root, "DriverStatus"), i, pair) {
 		const char *k = json_string_value(json_array_get(pair, 0));
 		const char *v = json_string_value(json_array_get(pair, 1));
 		if (k != NULL && v != NULL && strcmp(k, "driver-type") == 0 &&
 		    strncmp(v, "io.containerd.snapshotter", 25) == 0)
 			containerd = true;
 	}
-	if (!json_is_object(root))
-		rc = tg_error_set(err, TG_EINVAL, "dockerd's /info answer is not a JSON object");
-	else
-		*out = containerd;
+	*out = containerd;
 	json_decref(root);
-	tg_http_response_free(&resp);
-	return rc;
+	return TG_OK;
 }
 
 int tg_docker_data_root(const char *socket_path, tg_http_session *session, long deadline_ms,
                         char out[TG_DOCKER_TEXT_MAX], tg_error *err)
 {
-	tg_http_response resp;
-	int rc = docker_get(socket_path, session, "/info", "its configuration", deadline_ms, &resp,
-	                    err);
+	json_t *root = NULL;
+	int rc = get_json(socket_path, session, "/info", "its configuration", deadline_ms, false,
+	                  &root, err);
 	if (rc != TG_OK)
 		return rc;
-	json_t *root = json_loadb(tg_buf_str(&resp.body), resp.body.len, 0, NULL);
 	const char *dir = json_string_value(json_object_get(root, "DockerRootDir"));
 	if (dir == NULL || dir[0] != '/' || copy_field(out, dir) != TG_OK)
 		rc = tg_error_set(err, TG_EINVAL, "dockerd's /info answer has no DockerRootDir");
 	json_decref(root);
-	tg_http_response_free(&resp);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
+#include "common/tg_buf.h"
 #include "trustcache/sigstore_cert.h"
 #include "trustcache/sigstore_internal.h"
 
@@ -282,35 +283,17 @@ int tg_sigstore_root_parse(const char *json, size_t len, const char *what,
 	return TG_OK;
 }
 
-static char *read_file(const char *file, size_t max, size_t *len, tg_error *err)
-{
-	FILE *f = fopen(file, "rb");
-	if (f == NULL) {
-		tg_error_set(err, TG_EIO, "cannot read %s", file);
-		return NULL;
-	}
-	char *buf = malloc(max + 1);
-	size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
-	bool failed = ferror(f) != 0;
-	fclose(f);
-	if (buf == NULL || n > max || failed) {
-		free(buf);
-		tg_error_set(err, buf == NULL ? TG_ENOMEM : n > max ? TG_ETOOBIG : TG_EIO,
-		             "cannot read %s (or larger than %zu bytes)", file, max);
-		return NULL;
-	}
-	*len = n;
-	return buf;
-}
-
 int tg_sigstore_root_load(const char *file, tg_sigstore_root **out, tg_error *err)
 {
-	size_t len = 0;
-	char *json = read_file(file, TG_SIGSTORE_ROOT_MAX, &len, err);
-	if (json == NULL)
-		return err != NULL ? err->code : TG_EIO;
-	int rc = tg_sigstore_root_parse(json, len, file, out, err);
-	free(json);
+	tg_buf json;
+	tg_buf_init(&json, TG_SIGSTORE_ROOT_MAX);
+	int rc = tg_buf_read_file(&json, file);
+	if (rc != TG_OK)
+		rc = tg_error_set(err, rc, "cannot read %s (or larger than %u bytes)", file,
+		                  TG_SIGSTORE_ROOT_MAX);
+	else
+		rc = tg_sigstore_root_parse(tg_buf_str(&json), json.len, file, out, err);
+	tg_buf_free(&json);
 	return rc;
 }
 
