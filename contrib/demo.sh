@@ -2,7 +2,8 @@
 # trustgate demo: one command that installs what is needed, builds trustgate,
 # and starts a sandboxed dockerd + local registry + Notary server and signer +
 # trustgate on loopback, then shows a signed image pulled and run, an unsigned
-# one refused, and an image from an untrusted publisher refused. The sandbox keeps running afterwards so you
+# one refused, an image from an untrusted publisher refused, and the signed
+# image refused when run --privileged. The sandbox keeps running afterwards so you
 # can try it; `bash contrib/demo.sh stop` removes it. Run as root.
 #
 # Nothing outside the sandbox is touched: dockerd gets its own data root,
@@ -82,6 +83,8 @@ show pull "$R/acme/hello:1"
 show run --rm --network none "$R/acme/hello:1" /bin/echo "hello from a signed image"
 show pull "$R/acme/hello:unsigned"
 show run --rm --network none "$R/mallory/miner:1" /bin/echo "this never runs"
+# a trusted image, run the unsafe way: refused by the container rules
+show run --rm --network none --privileged -v /etc:/host-etc "$R/acme/hello:1" /bin/echo "this never runs"
 say "trustgate check --policy $policy $R/acme/hello:1"
 "$TG_BIN" check --policy "$policy" --state-dir "$TG_WORK/state" "$R/acme/hello:1" || true
 
