@@ -204,7 +204,10 @@ static int add_security_opt(tg_container_spec *spec, const char *s, tg_error *er
 	memcpy(key, s, klen);
 	key[klen] = '\0';
 	bool off = strcmp(s, "disable") == 0 || weakens(key, sep ? sep + 1 : "", sep != NULL);
-	if (!off)
+	/* dockerd stores label=disable itself for privileged and host-namespace
+	 * containers (judged at create): not a start's concern */
+	if (!off || (spec->kind == TG_SPEC_START && (strcmp(s, "disable") == 0 ||
+	                                             strcmp(key, "label") == 0)))
 		return TG_OK;
 	char text[TG_CONTAINER_TEXT_MAX];
 	snprintf(text, sizeof(text), "--security-opt %.200s%s", s, strlen(s) > 200 ? "..." : "");
@@ -295,46 +298,80 @@ static int add_bind(tg_container_spec *spec, const char *raw, tg_error *err)
 		                    "(HOST-PATH:CONTAINER-PATH[:ro])", raw);
 	if (n == 1) /* an anonymous volume at that path */
 		return add_mount(spec, "", part[0], false, false, true, err);
+	if (part[0][0] != '/' && strlen(part[0]) >= TG_CONTAINER_TEXT_MAX)
+		return tg_error_set(err, TG_ETOOBIG, "a volume name is longer than %d bytes",
+		                    TG_CONTAINER_TEXT_MAX - 1);
 	int rc = add_mount(spec, part[0], part[1], part[0][0] == '/', ro, true, err);
-	if (rc == TG_OK && part[0][0] != '/')
+	if (rc == TG_OK && part[0][0] != '/') {
 		spec->mounts[spec->n_mounts - 1].named_volume = true;
+		snprintf(spec->mounts[spec->n_mounts - 1].volume, TG_CONTAINER_TEXT_MAX, "%.255s", part[0]);
+	}
 	return rc;
 }
 
 /* Whether a local volume's "o" options bind (mount --bind / rbind). */
-static bool binds(const tg_jnode *o)
+static bool binds(const char *o)
 {
-	if (o == NULL || o->type != TG_JSTRING)
-		return false;
 	char buf[TG_CONTAINER_TEXT_MAX];
-	snprintf(buf, sizeof(buf), "%s", o->str);
+	snprintf(buf, sizeof(buf), "%s", o != NULL ? o : "");
 	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save))
 		if (strcmp(t, "bind") == 0 || strcmp(t, "rbind") == 0)
 			return true;
 	return false;
 }
 
-/* A "local" volume whose options mount a host path ("device": "/etc" with
- * "o": "bind"; a relative device is relative to dockerd's working
- * directory, "/"; an absolute device without bind is a block device) is a
- * bind in disguise: its host path, or "". */
-static int volume_host_path(const tg_jnode *m, char out[TG_CONTAINER_PATH_MAX], tg_error *err)
+int tg_container_volume_kind(const char *type, const char *o, const char *device,
+                             enum tg_volume_kind *kind, char *host_path, size_t n,
+                             tg_error *err)
 {
-	char driver[TG_CONTAINER_TEXT_MAX];
-	int rc = read_string(m, "VolumeOptions.DriverConfig.Name", driver, sizeof(driver), NULL, err);
-	out[0] = '\0';
-	if (rc != TG_OK || (driver[0] != '\0' && strcmp(driver, "local") != 0))
-		return rc;
+	static const char *const remote[] = {"nfs", "nfs4", "cifs", "smb3"};
+	type = type != NULL ? type : "";
+	device = device != NULL ? device : "";
+	*kind = TG_VOLUME_UNSAFE;
+	if (binds(o)) { /* dockerd's working directory is "/" */
+		if (device[0] == '\0')
+			return TG_OK;
+		if (strlen(device) + 2 > n)
+			return tg_error_set(err, TG_ETOOBIG, "a volume's device path is longer than trustgate "
+			                    "checks (%zu bytes)", n - 2);
+		snprintf(host_path, n, "%s%s", device[0] == '/' ? "" : "/", device);
+		*kind = TG_VOLUME_HOST_PATH;
+		return TG_OK;
+	}
+	if ((type[0] == '\0' && device[0] == '\0') || strcmp(type, "tmpfs") == 0)
+		*kind = TG_VOLUME_PLAIN;
+	for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++)
+		if (strcmp(type, remote[i]) == 0)
+			*kind = TG_VOLUME_PLAIN;
+	return TG_OK;
+}
+
+/* A "local" volume's options given in a --mount (VolumeOptions): classify
+ * them into m. */
+static int classify_volume_options(const tg_jnode *obj, tg_container_mount *m, tg_error *err)
+{
+	char driver[TG_CONTAINER_TEXT_MAX], path[TG_CONTAINER_PATH_MAX];
+	int rc = read_string(obj, "VolumeOptions.DriverConfig.Name", driver, sizeof(driver), NULL, err);
 	const tg_jnode *opts = NULL;
-	rc = read_node(m, "VolumeOptions.DriverConfig.Options", &opts, err);
-	bool is_object = rc == TG_OK && opts != NULL && opts->type == TG_JOBJECT;
-	const tg_jnode *device = is_object ? tg_jnode_member(opts, "device") : NULL;
-	if (device == NULL || device->type != TG_JSTRING || device->str[0] == '\0')
-		return rc;
-	if (device->str[0] == '/')
-		snprintf(out, TG_CONTAINER_PATH_MAX, "%.1023s", device->str);
-	else if (binds(tg_jnode_member(opts, "o")))
-		snprintf(out, TG_CONTAINER_PATH_MAX, "/%.1022s", device->str);
+	if (rc == TG_OK)
+		rc = read_node(obj, "VolumeOptions.DriverConfig.Options", &opts, err);
+	if (rc != TG_OK || (driver[0] != '\0' && strcmp(driver, "local") != 0) || opts == NULL ||
+	    opts->type != TG_JOBJECT)
+		return rc; /* another driver: its own business; no options: a plain volume */
+	const tg_jnode *t = tg_jnode_member(opts, "type"), *o = tg_jnode_member(opts, "o");
+	const tg_jnode *d = tg_jnode_member(opts, "device");
+	enum tg_volume_kind kind;
+	rc = tg_container_volume_kind(t && t->type == TG_JSTRING ? t->str : NULL,
+	                              o && o->type == TG_JSTRING ? o->str : NULL,
+	                              d && d->type == TG_JSTRING ? d->str : NULL, &kind, path,
+	                              sizeof(path), err);
+	if (rc == TG_OK && kind == TG_VOLUME_HOST_PATH) {
+		snprintf(m->source, sizeof(m->source), "%s", path);
+		m->host_path = true;
+	} else if (rc == TG_OK && kind == TG_VOLUME_UNSAFE) {
+		snprintf(m->unsafe_type, sizeof(m->unsafe_type), "%.31s",
+		         t && t->type == TG_JSTRING && t->str[0] ? t->str : "(no type)");
+	}
 	return rc;
 }
 
@@ -342,7 +379,6 @@ static int volume_host_path(const tg_jnode *m, char out[TG_CONTAINER_PATH_MAX], 
 static int add_mount_object(tg_container_spec *spec, const tg_jnode *m, tg_error *err)
 {
 	char type[32], source[TG_CONTAINER_PATH_MAX], target[TG_CONTAINER_PATH_MAX];
-	char device[TG_CONTAINER_PATH_MAX] = "";
 	bool ro = false;
 	if (m->type != TG_JOBJECT)
 		return tg_error_set(err, TG_EINVAL, "\"Mounts\" must be a list of objects");
@@ -353,16 +389,19 @@ static int add_mount_object(tg_container_spec *spec, const tg_jnode *m, tg_error
 		rc = read_string(m, "Target", target, sizeof(target), NULL, err);
 	if (rc == TG_OK)
 		rc = read_bool(m, "ReadOnly", &ro, err);
-	if (rc == TG_OK && strcmp(type, "volume") == 0)
-		rc = volume_host_path(m, device, err);
-	if (rc != TG_OK)
+	if (rc == TG_OK && strcmp(type, "volume") == 0 && strlen(source) >= TG_CONTAINER_TEXT_MAX)
+		rc = tg_error_set(err, TG_ETOOBIG, "a volume name is longer than %d bytes",
+		                  TG_CONTAINER_TEXT_MAX - 1);
+	if (rc == TG_OK)
+		rc = add_mount(spec, source, target, strcmp(type, "bind") == 0, ro, false, err);
+	if (rc != TG_OK || strcmp(type, "volume") != 0)
 		return rc;
-	if (strcmp(type, "bind") == 0)
-		return add_mount(spec, source, target, true, ro, false, err);
-	rc = add_mount(spec, device[0] ? device : source, target, device[0] != '\0', ro, false, err);
-	if (rc == TG_OK && strcmp(type, "volume") == 0 && device[0] == '\0' && source[0] != '\0')
-		spec->mounts[spec->n_mounts - 1].named_volume = true;
-	return rc;
+	tg_container_mount *added = &spec->mounts[spec->n_mounts - 1];
+	if (source[0] != '\0') { /* an existing volume of that name wins: looked up */
+		added->named_volume = true;
+		snprintf(added->volume, sizeof(added->volume), "%.255s", source);
+	}
+	return classify_volume_options(m, added, err);
 }
 
 static int read_mounts(const tg_jnode *obj, const char *path, tg_container_spec *spec,
@@ -427,6 +466,8 @@ static int read_namespaces(const tg_jnode *hc, tg_container_spec *spec, tg_error
 static int read_proc_paths(const tg_jnode *hc, tg_container_spec *spec, tg_error *err)
 {
 	const char *fields[] = {"MaskedPaths", "ReadonlyPaths"};
+	if (spec->kind == TG_SPEC_START)
+		return TG_OK; /* dockerd stores its defaults there: judged at create */
 	for (size_t i = 0; i < 2; i++) {
 		const tg_jnode *list = NULL;
 		char text[TG_CONTAINER_TEXT_MAX];
@@ -568,9 +609,7 @@ int tg_container_decode_json(const char *json, size_t len, tg_container_spec *sp
 	memset(&req, 0, sizeof(req));
 	req.body = (unsigned char *)(uintptr_t)json; /* read only */
 	req.body_len = len;
-	int rc = tg_container_decode(&req, TG_SPEC_CREATE, spec, err);
-	spec->kind = TG_SPEC_START;
-	return rc;
+	return tg_container_decode(&req, TG_SPEC_START, spec, err);
 }
 
 int tg_container_decode(const tg_authz_request *req, enum tg_container_kind kind,

@@ -33,9 +33,10 @@
 /* TG_SPEC_START: what dockerd stored at create (tg_container_decode_json),
  * checked again at start for what can change in between or came from
  * before trustgate: privileges, capabilities, devices, host namespaces
- * (those joined through another container too) and mounts. Settings dockerd
- * fills in itself (security options, masked paths, the cgroup namespace)
- * and the user, root filesystem and environment are judged at create. */
+ * (those joined through another container too), security options and
+ * mounts. What dockerd fills in itself (label=disable, masked paths, the
+ * cgroup namespace) and the user, root filesystem and environment are
+ * judged at create. */
 enum tg_container_kind { TG_SPEC_CREATE, TG_SPEC_EXEC, TG_SPEC_SERVICE, TG_SPEC_START };
 
 /* The host namespaces a container can share. */
@@ -49,7 +50,11 @@ typedef struct tg_container_mount {
 	bool host_path;   /* a bind mount, or a volume whose options bind a host path */
 	bool read_only;
 	bool from_binds;  /* spelled in Binds ("-v"), else in Mounts ("--mount") */
-	bool named_volume; /* source is a volume's name (its options are looked up) */
+	bool named_volume; /* a named volume: its stored options are looked up (they win
+	                      over the request's when it exists) */
+	char volume[TG_CONTAINER_TEXT_MAX]; /* that volume's name */
+	char unsafe_type[32]; /* a local volume mounting a host file system ("proc",
+	                         "overlay", "ext4"...): never allowed; else "" */
 	/* Filled by plugin/ before the rules run: the host path as dockerd
 	 * will mount it, symlinks resolved ("" when not resolved; then
 	 * resolve_failed says whether it was tried and failed); and whether
@@ -108,6 +113,21 @@ int tg_container_decode(const tg_authz_request *req, enum tg_container_kind kind
 
 /* The flag that sets a namespace to the host's: "--network host". */
 const char *tg_host_ns_flag(enum tg_host_ns ns);
+
+/* What a "local" volume's options mount (type, o and device as "docker
+ * volume create --opt" gives them, each may be NULL or ""). */
+enum tg_volume_kind {
+	TG_VOLUME_PLAIN,     /* dockerd's own directory, tmpfs, or a network file system */
+	TG_VOLUME_HOST_PATH, /* o=bind: the host path device (relative: under "/") */
+	TG_VOLUME_UNSAFE     /* another local file system type (proc, sysfs, overlay, a block
+	                        device...): a host file system trustgate does not judge */
+};
+
+/* Classify local volume options; with TG_VOLUME_HOST_PATH the path is put
+ * in host_path (n bytes). Errors: TG_ETOOBIG (a path too long to check). */
+int tg_container_volume_kind(const char *type, const char *o, const char *device,
+                             enum tg_volume_kind *kind, char *host_path, size_t n,
+                             tg_error *err);
 
 /* path cleaned as Go's filepath.Clean does (dockerd cleans a bind's source
  * before the kernel follows its symlinks): repeated and trailing '/' and

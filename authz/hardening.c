@@ -92,7 +92,7 @@ static void check_privileges(const tg_container_rules *r, const tg_container_spe
 	for (size_t i = 0; i < spec->n_devices; i++)
 		add(out, r, TG_HARD_DEVICES, "remove it (a device gives direct access to host "
 		    "hardware)", "%s gives the container a host device", spec->devices[i]);
-	for (size_t i = 0; spec->kind != TG_SPEC_START && i < spec->n_weakened; i++)
+	for (size_t i = 0; i < spec->n_weakened; i++)
 		add(out, r, TG_HARD_SECURITY_OPTIONS, "remove that option (keep Docker's seccomp, "
 		    "AppArmor and /proc protections)", "%s turns a kernel protection off",
 		    spec->weakened[i]);
@@ -200,9 +200,18 @@ static bool secret_name(const char *name)
 static void check_files_and_env(const tg_container_rules *r, const tg_container_spec *spec,
                                 const tg_container_facts *facts, tg_hard_findings *out)
 {
-	for (size_t i = 0; i < spec->n_mounts; i++)
-		if (spec->mounts[i].host_path)
-			check_mount(r, &spec->mounts[i], facts, out);
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const tg_container_mount *m = &spec->mounts[i];
+		char as[480];
+		if (m->host_path) {
+			check_mount(r, m, facts, out);
+		} else if (m->unsafe_type[0] != '\0') {
+			spelled(m, as, sizeof(as));
+			add(out, r, TG_HARD_BIND_MOUNTS, "use a plain volume, or bind a host path the rules "
+			    "allow", "%s mounts a host file system (a local volume of type %s)", as,
+			    m->unsafe_type);
+		}
+	}
 	if ((spec->kind == TG_SPEC_CREATE || spec->kind == TG_SPEC_SERVICE) && !spec->read_only_rootfs)
 		add(out, r, TG_HARD_READ_ONLY_ROOTFS, "add --read-only (with --tmpfs /tmp for scratch "
 		    "space)", "the container's root filesystem is writable");

@@ -2,6 +2,7 @@
  * mux's cleanPath check and dockerd's "/v{version:[0-9.]+}" route prefix. */
 #include "authz/uri.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,6 +138,9 @@ int tg_uri_parse(const char *request_uri, tg_uri *out, tg_error *err)
 		return tg_error_set(err, TG_ENOMEM, "out of memory");
 	}
 	size_t vlen = version_prefix_len(path);
+	out->version[0] = '\0';
+	if (vlen > 2 && vlen - 2 < sizeof(out->version))
+		snprintf(out->version, sizeof(out->version), "%.*s", (int)(vlen - 2), path + 2);
 	if (vlen > 0)
 		memmove(path, path + vlen, strlen(path + vlen) + 1);
 	out->path = path;
@@ -201,4 +205,19 @@ void tg_uri_clear(tg_uri *uri)
 	free(uri->raw_query);
 	uri->path = NULL;
 	uri->raw_query = NULL;
+}
+
+bool tg_uri_version_below(const char *a, const char *b)
+{
+	for (int i = 0; i < 8 && (*a != '\0' || *b != '\0'); i++) {
+		char *ea, *eb;
+		unsigned long x = strtoul(a, &ea, 10), y = strtoul(b, &eb, 10);
+		if (x != y)
+			return x < y;
+		a = *ea == '.' ? ea + 1 : ea;
+		b = *eb == '.' ? eb + 1 : eb;
+		if ((*a != '\0' && *a < '0') || (*a > '9') || (*b != '\0' && (*b < '0' || *b > '9')))
+			break; /* not a version: compared as far as it is one */
+	}
+	return false;
 }

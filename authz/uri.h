@@ -21,7 +21,12 @@ typedef struct tg_uri {
 	char *path;      /* decoded, version prefix removed, e.g. "/containers/create" */
 	char *raw_query; /* undecoded text after the first '?', "" when none */
 	bool versioned;  /* the path had a "/v1.41"-style prefix */
+	char version[16]; /* that prefix's version ("1.41"), "" when none or longer */
 } tg_uri;
+
+/* Whether version a ("1.23") is below b, component by component as
+ * dockerd's versions.LessThan compares them. */
+bool tg_uri_version_below(const char *a, const char *b);
 
 /* Parse a RequestUri (origin form "/p?q" or absolute form "http://h/p?q").
  * Errors: TG_EINVAL (bad percent-escape, NUL, not a request-target, path not

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "authz/container.h"
+#include "authz/uri.h"
 #include "plugin/container_facts.h"
 #include "trustcache/docker.h"
 
@@ -18,16 +19,34 @@
 static pthread_mutex_t data_root_lock = PTHREAD_MUTEX_INITIALIZER;
 static char data_root[TG_DOCKER_TEXT_MAX];
 
-static void learn_data_root(const struct tg_local_env *lenv, char *out, size_t n)
+/* dockerd's data root into out; asked (outside the lock: dockerd may be
+ * slow) until it is known. Errors: dockerd could not be asked. */
+static int learn_data_root(const struct tg_local_env *lenv, char *out, size_t n, tg_error *err)
 {
+	char asked[TG_DOCKER_TEXT_MAX] = "";
 	pthread_mutex_lock(&data_root_lock);
-	if (data_root[0] == '\0' && lenv->docker_socket != NULL) {
-		tg_error ignore; /* unknown: the default protected paths still hold /var/lib/docker */
-		tg_docker_data_root(lenv->docker_socket, lenv->session, lenv->docker_timeout_ms,
-		                    data_root, &ignore);
-	}
 	snprintf(out, n, "%s", data_root);
 	pthread_mutex_unlock(&data_root_lock);
+	if (out[0] != '\0' || lenv->docker_socket == NULL)
+		return TG_OK; /* known, or no dockerd (check offline: the defaults) */
+	int rc = tg_docker_data_root(lenv->docker_socket, lenv->session, lenv->docker_timeout_ms,
+	                             asked, err);
+	if (rc != TG_OK)
+		return rc;
+	pthread_mutex_lock(&data_root_lock);
+	snprintf(data_root, sizeof(data_root), "%s", asked);
+	pthread_mutex_unlock(&data_root_lock);
+	snprintf(out, n, "%s", asked);
+	return TG_OK;
+}
+
+/* path with its symlinks resolved when it exists (facts are compared with
+ * resolved mount paths), else as given. */
+static void resolved_or_given(const char *path, char *out, size_t n)
+{
+	if (path == NULL || path[0] != '/' ||
+	    tg_container_resolve_path(path, out, n) != TG_OK)
+		snprintf(out, n, "%s", path != NULL ? path : "");
 }
 
 /* The user a create runs as when it names none: the image's (from what
@@ -75,26 +94,50 @@ static int learn_user(const tg_operation *op, const struct tg_local_env *lenv,
 	return rc;
 }
 
-/* A start runs what the container holds: its HostConfig and user as
- * dockerd stored them (inspect), decoded like a create. dockerd below API
- * 1.24 also takes a new HostConfig in a start's body: such a start is
- * refused (it could not be checked before dockerd applies it). */
+/* Below API 1.24 dockerd takes a new HostConfig from a start's body; a
+ * start that may carry one (a body, a length over 7 bytes, or no length at
+ * all: a chunked body dockerd does not forward) is refused there. */
+static int check_start_body(const tg_authz_request *req, tg_error *err)
+{
+	tg_uri uri;
+	tg_error ignore;
+	bool old = false;
+	if (tg_uri_parse(req->uri, &uri, &ignore) == TG_OK) {
+		old = uri.version[0] != '\0' && tg_uri_version_below(uri.version, "1.24");
+		tg_uri_clear(&uri);
+	}
+	const char *length = tg_authz_request_header(req, "Content-Length");
+	char *end = NULL;
+	long n = length != NULL ? strtol(length, &end, 10) : -1;
+	bool may_carry = req->body_len > 7 || length == NULL || end == length || *end != '\0' ||
+	                 n < 0 || n > 7;
+	if (req->body_len > 7 || (old && may_carry))
+		return tg_error_set(err, TG_EINVAL, "a start that may carry settings in its body (API "
+		                    "before 1.24: send Content-Length: 0) is refused; create the "
+		                    "container with its settings instead");
+	return TG_OK;
+}
+
+/* A start runs what the container holds: its HostConfig, user and mounts
+ * as dockerd stored them (inspect; the mounts as it will mount them, those
+ * copied from --volumes-from at create included), decoded like a create. */
 static int start_spec(const tg_authz_request *req, const tg_operation *op,
                       const struct tg_local_env *lenv, tg_container_spec *spec, tg_error *err)
 {
-	const char *length = tg_authz_request_header(req, "Content-Length");
-	if (req->body_len > 7 || (length != NULL && atol(length) > 7) ||
-	    tg_authz_request_header(req, "Transfer-Encoding") != NULL)
-		return tg_error_set(err, TG_EINVAL, "a start that carries settings in its body (API "
-		                    "before 1.24) is refused: create the container with them instead");
+	int rc = check_start_body(req, err);
+	if (rc != TG_OK)
+		return rc;
 	tg_buf body;
 	tg_buf_init(&body, 0);
-	int rc = tg_docker_inspect_raw(lenv->docker_socket, lenv->session, "container", op->object,
-	                               lenv->docker_timeout_ms, &body, err);
+	rc = tg_docker_inspect_raw(lenv->docker_socket, lenv->session, "container", op->object,
+	                           lenv->docker_timeout_ms, &body, err);
 	json_t *doc = rc == TG_OK ? json_loadb(tg_buf_str(&body), body.len, 0, NULL) : NULL;
 	tg_buf_free(&body);
-	json_t *hc = json_object_get(doc, "HostConfig");
+	json_t *hc = json_deep_copy(json_object_get(doc, "HostConfig"));
 	json_t *user = json_object_get(json_object_get(doc, "Config"), "User");
+	const char *mount_keys[] = {"Binds", "Mounts", "VolumesFrom"}; /* from "Mounts" below */
+	for (size_t i = 0; i < 3; i++)
+		json_object_del(hc, mount_keys[i]);
 	json_t *stored = json_pack("{s:O?, s:O?}", "User", user, "HostConfig", hc);
 	char *text = stored != NULL && json_is_object(hc) ? json_dumps(stored, JSON_COMPACT) : NULL;
 	if (rc == TG_OK && text == NULL)
@@ -102,8 +145,11 @@ static int start_spec(const tg_authz_request *req, const tg_operation *op,
 		                  "HostConfig", op->object);
 	if (rc == TG_OK)
 		rc = tg_container_decode_json(text, strlen(text), spec, err);
+	if (rc == TG_OK)
+		rc = tg_container_facts_stored_mounts(spec, json_object_get(doc, "Mounts"), err);
 	free(text);
 	json_decref(stored);
+	json_decref(hc);
 	json_decref(doc);
 	return rc;
 }
@@ -141,16 +187,15 @@ static int check_spec(const tg_policy *policy, const tg_operation *op,
 		if (rc != TG_OK)
 			return rc;
 	}
-	if (gather && tg_container_facts_gather(lenv, spec, &err) != TG_OK) {
+	char root[TG_CONTAINER_PATH_MAX] = "";
+	if (gather && (tg_container_facts_gather(lenv, spec, &err) != TG_OK ||
+	               learn_data_root(lenv, root, sizeof(root), &err) != TG_OK)) {
 		tg_hardening_deny_unreadable(policy, op, &err, d);
 		return TG_OK;
 	}
-	if (gather)
-		learn_data_root(lenv, facts.data_root, sizeof(facts.data_root));
-	snprintf(facts.state_dir, sizeof(facts.state_dir), "%s",
-	         lenv->sig.state_dir ? lenv->sig.state_dir : "");
-	snprintf(facts.docker_socket, sizeof(facts.docker_socket), "%s",
-	         lenv->docker_socket ? lenv->docker_socket : "");
+	resolved_or_given(root, facts.data_root, sizeof(facts.data_root));
+	resolved_or_given(lenv->sig.state_dir, facts.state_dir, sizeof(facts.state_dir));
+	resolved_or_given(lenv->docker_socket, facts.docker_socket, sizeof(facts.docker_socket));
 	tg_hardening_check(&rules, spec, &facts, findings);
 	tg_hardening_apply(policy, op, rule, findings, d);
 	return TG_OK;

@@ -73,8 +73,38 @@ static int append_mount(tg_container_spec *spec, const char *source, const char 
 	snprintf(m->via, sizeof(m->via), "%s", via);
 	m->host_path = host_path;
 	m->named_volume = !host_path;
+	if (!host_path)
+		snprintf(m->volume, sizeof(m->volume), "%.255s", source);
 	m->read_only = read_only;
 	return TG_OK;
+}
+
+/* Inspect's "Mounts" of a container into spec: binds by source, volumes
+ * by name; read-only when the container's is, or when ro says so. */
+static int add_inspected_mounts(tg_container_spec *spec, const json_t *mounts, bool ro,
+                                const char *via, tg_error *err)
+{
+	size_t i;
+	json_t *m;
+	int rc = TG_OK;
+	json_array_foreach(mounts, i, m) {
+		const char *type = json_string_value(json_object_get(m, "Type"));
+		const char *source = json_string_value(json_object_get(m, "Source"));
+		const char *vname = json_string_value(json_object_get(m, "Name"));
+		const char *dst = json_string_value(json_object_get(m, "Destination"));
+		bool mro = ro || !json_is_true(json_object_get(m, "RW"));
+		if (rc == TG_OK && type != NULL && strcmp(type, "bind") == 0 && source != NULL)
+			rc = append_mount(spec, source, dst ? dst : "", true, mro, via, err);
+		else if (rc == TG_OK && type != NULL && strcmp(type, "volume") == 0 && vname != NULL)
+			rc = append_mount(spec, vname, dst ? dst : "", false, mro, via, err);
+	}
+	return rc;
+}
+
+int tg_container_facts_stored_mounts(tg_container_spec *spec, const json_t *mounts,
+                                     tg_error *err)
+{
+	return add_inspected_mounts(spec, mounts, false, "", err);
 }
 
 /* "--volumes-from X[:ro|:rw]": X's mounts (inspect's "Mounts"), read-only
@@ -90,19 +120,9 @@ static int add_volumes_from(const struct tg_local_env *lenv, tg_container_spec *
 		*colon = '\0';
 	snprintf(via, sizeof(via), "--volumes-from %.200s", entry);
 	int rc;
-	json_t *doc = ask(lenv, "container", name, &rc, err), *m;
-	size_t i;
-	json_array_foreach(json_object_get(doc, "Mounts"), i, m) {
-		const char *type = json_string_value(json_object_get(m, "Type"));
-		const char *source = json_string_value(json_object_get(m, "Source"));
-		const char *vname = json_string_value(json_object_get(m, "Name"));
-		const char *dst = json_string_value(json_object_get(m, "Destination"));
-		bool mro = ro || !json_is_true(json_object_get(m, "RW"));
-		if (rc == TG_OK && type != NULL && strcmp(type, "bind") == 0 && source != NULL)
-			rc = append_mount(spec, source, dst ? dst : "", true, mro, via, err);
-		else if (rc == TG_OK && type != NULL && strcmp(type, "volume") == 0 && vname != NULL)
-			rc = append_mount(spec, vname, dst ? dst : "", false, mro, via, err);
-	}
+	json_t *doc = ask(lenv, "container", name, &rc, err);
+	if (rc == TG_OK)
+		rc = add_inspected_mounts(spec, json_object_get(doc, "Mounts"), ro, via, err);
 	json_decref(doc);
 	return rc == TG_ENOTFOUND ? TG_OK : rc; /* dockerd refuses a missing one itself */
 }
@@ -150,28 +170,33 @@ static int resolve_network(const struct tg_local_env *lenv, tg_container_spec *s
 	return rc == TG_ENOTFOUND ? TG_OK : rc;
 }
 
-/* A named volume's options: a "local" volume whose device is a host path
- * (absolute, or relative to dockerd's "/" with o=bind) mounts that path. */
+/* A named volume that exists: its stored options decide what it mounts
+ * (dockerd ignores a request's options for an existing volume). */
 static int resolve_volume(const struct tg_local_env *lenv, tg_container_mount *m, tg_error *err)
 {
 	int rc;
-	json_t *doc = ask(lenv, "volume", m->source, &rc, err);
+	json_t *doc = ask(lenv, "volume", m->volume, &rc, err);
 	json_t *opts = json_object_get(doc, "Options");
 	const char *driver = json_string_value(json_object_get(doc, "Driver"));
-	const char *device = json_string_value(json_object_get(opts, "device"));
-	const char *o = json_string_value(json_object_get(opts, "o"));
-	bool local = driver == NULL || driver[0] == '\0' || strcmp(driver, "local") == 0;
-	bool bind = o != NULL && (strstr(o, "bind") != NULL);
-	if (rc == TG_OK && local && device != NULL && device[0] != '\0' &&
-	    (device[0] == '/' || bind)) {
-		char path[TG_CONTAINER_PATH_MAX];
-		snprintf(path, sizeof(path), "%s%.1000s", device[0] == '/' ? "" : "/", device);
-		snprintf(m->via, sizeof(m->via), "volume %.200s", m->source);
-		snprintf(m->source, sizeof(m->source), "%s", path);
-		m->host_path = true;
+	const char *type = json_string_value(json_object_get(opts, "type"));
+	char path[TG_CONTAINER_PATH_MAX];
+	enum tg_volume_kind kind = TG_VOLUME_PLAIN;
+	if (rc == TG_OK && (driver == NULL || driver[0] == '\0' || strcmp(driver, "local") == 0))
+		rc = tg_container_volume_kind(type, json_string_value(json_object_get(opts, "o")),
+		                              json_string_value(json_object_get(opts, "device")), &kind,
+		                              path, sizeof(path), err);
+	if (rc == TG_OK) { /* the stored volume, not the request, decides */
+		m->host_path = kind == TG_VOLUME_HOST_PATH;
+		m->unsafe_type[0] = '\0';
+		snprintf(m->source, sizeof(m->source), "%s", m->host_path ? path : m->volume);
+		if (kind == TG_VOLUME_UNSAFE)
+			snprintf(m->unsafe_type, sizeof(m->unsafe_type), "%.31s",
+			         type != NULL && type[0] ? type : "(no type)");
+		if (m->host_path || kind == TG_VOLUME_UNSAFE)
+			snprintf(m->via, sizeof(m->via), "volume %.200s", m->volume);
 	}
 	json_decref(doc);
-	return rc == TG_ENOTFOUND ? TG_OK : rc; /* a new volume: created empty */
+	return rc == TG_ENOTFOUND ? TG_OK : rc; /* a new volume: made from the request's options */
 }
 
 /* "\040"-style escapes of mountinfo, in place. */
@@ -190,12 +215,17 @@ static void unescape(char *s)
 	*w = '\0';
 }
 
-/* For each resolved host path: whether a mount point lies strictly under it. */
+/* For each resolved host path: whether a mount point lies strictly under
+ * it. Without the host's mount table, every one is taken to have some
+ * (read-only then protects nothing). */
 static void find_submounts(tg_container_spec *spec)
 {
 	FILE *f = fopen(MOUNTINFO, "r");
-	char line[8192];
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+	char *line = NULL;
+	size_t cap = 0;
+	for (size_t i = 0; f == NULL && i < spec->n_mounts; i++)
+		spec->mounts[i].has_submounts = true;
+	while (f != NULL && getline(&line, &cap, f) > 0) {
 		char *save = NULL, *field = strtok_r(line, " ", &save);
 		for (int k = 1; field != NULL && k < 5; k++)
 			field = strtok_r(NULL, " ", &save); /* the 5th field: the mount point */
@@ -210,6 +240,7 @@ static void find_submounts(tg_container_spec *spec)
 				m->has_submounts = true;
 		}
 	}
+	free(line);
 	if (f != NULL)
 		fclose(f);
 }
@@ -236,7 +267,7 @@ int tg_container_facts_gather(const struct tg_local_env *lenv, tg_container_spec
 	for (size_t i = 0; docker && rc == TG_OK && i < spec->n_networks; i++)
 		rc = resolve_network(lenv, spec, spec->networks[i], err);
 	for (size_t i = 0; docker && rc == TG_OK && i < spec->n_mounts; i++)
-		if (spec->mounts[i].named_volume && spec->mounts[i].source[0] != '\0')
+		if (spec->mounts[i].named_volume && spec->mounts[i].volume[0] != '\0')
 			rc = resolve_volume(lenv, &spec->mounts[i], err);
 	if (rc != TG_OK)
 		return rc;

@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "authz/container.h"
 #include "plugin/local_image.h"
 
@@ -30,6 +32,14 @@ bool tg_container_facts_needed(const tg_container_spec *spec);
  * holds), TG_EINVAL (an answer trustgate cannot read). */
 int tg_container_facts_gather(const struct tg_local_env *lenv, tg_container_spec *spec,
                               tg_error *err);
+
+/* A stored container's mounts, as dockerd's inspect lists them ("Mounts":
+ * [{Type, Source, Name, Destination, RW}]: what a start will mount, those
+ * copied from --volumes-from at create included), into spec's mounts:
+ * binds by their source, volumes by name (then looked up as named volumes).
+ * Errors: TG_ETOOBIG. */
+int tg_container_facts_stored_mounts(tg_container_spec *spec, const json_t *mounts,
+                                     tg_error *err);
 
 /* Resolve host path path as dockerd's mount would into out (n bytes): the
  * text cleaned first (tg_container_clean_path: ".." is textual), then the

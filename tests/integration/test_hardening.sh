@@ -118,8 +118,15 @@ tg_h_expect_output "settings at the body's top level (no HostConfig) are read as
 tg_h_expect_ok "create a plain container to start with the old API" \
   dk create --name oldstart --network none app/bb:1 true
 tg_h_expect_output "a start (API 1.23) that carries a HostConfig is refused" \
-  "a start that carries settings in its body (API before 1.24) is refused" \
+  "a start that may carry settings in its body (API before 1.24: send Content-Length: 0) is refused" \
   api POST /v1.23/containers/oldstart/start '{"Binds":["/:/host"],"PidMode":"host"}'
+head -c 1100000 /dev/zero | tr '\0' ' ' >"$w/pad"
+{ printf '{"Binds":["/:/host"],"PidMode":"host"'; cat "$w/pad"; printf '}'; } >"$w/big-start.json"
+tg_h_expect_output "so is one whose body is chunked and too big for dockerd to pass on" \
+  "a start that may carry settings in its body" \
+  curl -sS --unix-socket "$TG_DOCKER_SOCK" -X POST -H 'Content-Type: application/json' \
+    -H 'Transfer-Encoding: chunked' --data-binary "@$w/big-start.json" \
+    http://localhost/v1.23/containers/oldstart/start
 tg_h_check "and the container did not run" \
   bash -c "[ \"\$(/usr/bin/docker -H unix://$TG_DOCKER_SOCK inspect -f '{{.State.StartedAt}}' oldstart)\" = 0001-01-01T00:00:00Z ]"
 mkdir -p "$w/att/a/b/c" "$w/att/ok"
@@ -131,7 +138,7 @@ tg_h_expect_ok "create a container whose bind is a symlink to an ordinary direct
   dk create --name swapped --network none -v "$w/att/sw:/x" app/bb:1 true
 ln -sfn /etc "$w/att/sw"
 tg_h_expect_fail "after the symlink is switched to /etc, its start is denied (mounts are checked again)" \
-  "container start is not allowed by the host's container rules: -v $w/att/sw:/x mounts /etc writable" \
+  "container start is not allowed by the host's container rules: --mount src=$w/att/sw,dst=/x mounts /etc writable" \
   dk start swapped
 tg_h_expect_fail "a local volume with a relative device and o=bind is a bind of that path" \
   "mounts /etc writable" run --mount 'type=volume,dst=/x,volume-driver=local,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=../../../../etc' app/bb:1 true
@@ -139,6 +146,25 @@ tg_h_expect_ok "a read-only use of a volume that binds /etc is allowed" \
   run --mount 'type=volume,src=etcvol,dst=/x,readonly,volume-driver=local,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/etc' app/bb:1 true
 tg_h_expect_fail "its writable reuse by name is denied: the volume's options are looked up" \
   "volume etcvol (/etc) mounts /etc writable" run -v etcvol:/x app/bb:1 true
+tg_h_expect_fail "a local volume of type proc (the host's /proc, writable) is denied" \
+  "mounts a host file system (a local volume of type proc)" \
+  run --mount 'type=volume,dst=/x,volume-driver=local,volume-opt=type=proc,volume-opt=device=proc' app/bb:1 true
+tg_h_expect_fail "so is an overlay of host directories" "a local volume of type overlay" \
+  run --mount "type=volume,dst=/x,volume-driver=local,volume-opt=type=overlay,volume-opt=o=lowerdir=/etc,volume-opt=device=overlay" app/bb:1 true
+tg_h_expect_ok "create a volume that binds /etc" \
+  dk volume create --opt type=none --opt o=bind --opt device=/etc etcvol2
+tg_h_expect_fail "naming it with other options in --mount: its own options decide, as in dockerd" \
+  "volume etcvol2 (/etc) mounts /etc writable" \
+  run --mount "type=volume,src=etcvol2,dst=/x,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=$w/ok" app/bb:1 true
+ln -sfn "$w/att/ok" "$w/att/vsrc"
+tg_h_expect_ok "create a container with a bind through a symlink" \
+  dk create --name vsrc --network none -v "$w/att/vsrc:/x" app/bb:1 true
+tg_h_expect_ok "and one with --volumes-from it" dk create --name vfrom --network none --volumes-from vsrc app/bb:1 true
+ln -sfn /etc "$w/att/vsrc"
+tg_h_expect_ok "remove the source container" dk rm vsrc
+tg_h_expect_fail "the copied mounts are checked at start, the source gone" \
+  "container start is not allowed by the host's container rules: --mount src=$w/att/vsrc,dst=/x mounts /etc writable" \
+  dk start vfrom
 tg_h_expect_ok "a monitoring agent allowed the host's network and PID namespaces and a writable /etc" \
   dk run -d --name agent --network host --pid host -v /etc:/hostetc monitor/agent:1 sleep 300
 tg_h_expect_fail "--volumes-from the agent gives its /etc bind: denied for an ordinary image" \

@@ -233,6 +233,23 @@ static const struct hard_case hard_cases[] = {
 	 .body = CS("'User':'1000','Mounts':[{'Type':'bind','Source':'/','Target':'/h','ReadOnly':true}]"),
 	 .verdict = DENY, .n = 1,
 	 .msg = {"service create of image app/x:1", "--mount src=/,dst=/h,readonly exposes"}},
+	/* local volumes by type: host file systems are denied, plain and network ones are not */
+	{.body = HC("'Mounts':[{'Type':'volume','Target':'/x','VolumeOptions':{'DriverConfig':{"
+	            "'Options':{'type':'proc','device':'proc'}}}}]"),
+	 .verdict = DENY, .n = 1, .msg = {"mounts a host file system (a local volume of type proc)"}},
+	{.body = HC("'Mounts':[{'Type':'volume','Target':'/x','VolumeOptions':{'DriverConfig':{"
+	            "'Name':'local','Options':{'type':'overlay','o':'lowerdir=/etc','device':'overlay'}}}}]"),
+	 .verdict = DENY, .n = 1, .msg = {"(a local volume of type overlay)"}},
+	{.body = HC("'Mounts':[{'Type':'volume','Target':'/x','VolumeOptions':{'DriverConfig':{"
+	            "'Options':{'device':'/dev/sda1'}}}}]"),
+	 .verdict = DENY, .n = 1, .msg = {"(a local volume of type (no type))"}},
+	{.body = HC("'Mounts':[{'Type':'volume','Target':'/x','VolumeOptions':{'DriverConfig':{"
+	            "'Options':{'type':'nfs','o':'addr=10.0.0.1','device':':/export'}}}},"
+	            "{'Type':'volume','Target':'/y','VolumeOptions':{'DriverConfig':{"
+	            "'Options':{'type':'tmpfs','device':'tmpfs'}}}},"
+	            "{'Type':'volume','Target':'/z','VolumeOptions':{'DriverConfig':{"
+	            "'Name':'rexray','Options':{'type':'proc'}}}}]"),
+	 .n = 0},
 };
 
 static tg_policy *hard_policy(const struct hard_case *c)
