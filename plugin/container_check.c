@@ -193,9 +193,11 @@ static int check_spec(const tg_policy *policy, const tg_operation *op,
 		tg_hardening_deny_unreadable(policy, op, &err, d);
 		return TG_OK;
 	}
-	resolved_or_given(root, facts.data_root, sizeof(facts.data_root));
-	resolved_or_given(lenv->sig.state_dir, facts.state_dir, sizeof(facts.state_dir));
-	resolved_or_given(lenv->docker_socket, facts.docker_socket, sizeof(facts.docker_socket));
+	if (gather) { /* only mounts are compared with them: no file system work otherwise */
+		resolved_or_given(root, facts.data_root, sizeof(facts.data_root));
+		resolved_or_given(lenv->sig.state_dir, facts.state_dir, sizeof(facts.state_dir));
+		resolved_or_given(lenv->docker_socket, facts.docker_socket, sizeof(facts.docker_socket));
+	}
 	tg_hardening_check(&rules, spec, &facts, findings);
 	tg_hardening_apply(policy, op, rule, findings, d);
 	return TG_OK;
