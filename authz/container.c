@@ -3,6 +3,7 @@
  * would fail the request. */
 #include "authz/container.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -615,7 +616,7 @@ int tg_container_decode_json(const char *json, size_t len, tg_container_spec *sp
 int tg_container_decode(const tg_authz_request *req, enum tg_container_kind kind,
                         tg_container_spec *spec, tg_error *err)
 {
-	memset(spec, 0, sizeof(*spec));
+	memset(spec, 0, offsetof(tg_container_spec, caps)); /* the lists follow their counts */
 	spec->kind = kind;
 	if (req->body == NULL)
 		return tg_error_set(err, TG_EINVAL, "the request reached trustgate without its body, so "

@@ -66,34 +66,31 @@ typedef struct tg_container_mount {
 } tg_container_mount;
 
 typedef struct tg_container_spec {
+	/* Scalars and counts first: decoding resets only these (up to caps);
+	 * the lists below hold what their counts say, nothing more. */
 	enum tg_container_kind kind;
 	bool privileged;
-	char caps[TG_CONTAINER_LIST_MAX][TG_CONTAINER_TEXT_MAX]; /* added: "NET_ADMIN", "ALL" */
-	size_t n_caps;
-	char devices[TG_CONTAINER_LIST_MAX][TG_CONTAINER_TEXT_MAX]; /* host devices, as spelled */
-	size_t n_devices;
-	/* options that turn a protection off: "seccomp=unconfined", ... */
-	char weakened[TG_CONTAINER_LIST_MAX][TG_CONTAINER_TEXT_MAX];
-	size_t n_weakened;
 	bool host_ns[TG_NS_COUNT];
 	/* "container:X" modes: X, whose namespace is joined (plugin/ learns
 	 * whether it is the host's and sets host_ns, and ns_via for messages) */
 	char ns_container[TG_NS_COUNT][TG_CONTAINER_TEXT_MAX];
 	char ns_via[TG_NS_COUNT][TG_CONTAINER_TEXT_MAX];
+	bool has_user;                       /* a User was given (else the image's) */
+	char user[TG_CONTAINER_TEXT_MAX];
+	bool read_only_rootfs;
+	size_t n_caps, n_devices, n_weakened, n_volumes_from, n_networks, n_mounts, n_env;
+
+	char caps[TG_CONTAINER_LIST_MAX][TG_CONTAINER_TEXT_MAX]; /* added: "NET_ADMIN", "ALL" */
+	char devices[TG_CONTAINER_LIST_MAX][TG_CONTAINER_TEXT_MAX]; /* host devices, as spelled */
+	/* options that turn a protection off: "seccomp=unconfined", ... */
+	char weakened[TG_CONTAINER_LIST_MAX][TG_CONTAINER_TEXT_MAX];
 	char volumes_from[TG_CONTAINER_LIST_MAX][TG_CONTAINER_TEXT_MAX]; /* "X[:ro|:rw]" */
-	size_t n_volumes_from;
 	/* a service's networks other than "host", by name or ID (plugin/ asks
 	 * whether one is the host network) */
 	char networks[TG_CONTAINER_LIST_MAX][TG_CONTAINER_TEXT_MAX];
-	size_t n_networks;
-	bool has_user;                       /* a User was given (else the image's) */
-	char user[TG_CONTAINER_TEXT_MAX];
 	tg_container_mount mounts[TG_CONTAINER_LIST_MAX];
-	size_t n_mounts;
-	bool read_only_rootfs;
 	/* environment variables set to a literal value: their names */
 	char env[TG_CONTAINER_ENV_MAX][TG_CONTAINER_TEXT_MAX];
-	size_t n_env;
 } tg_container_spec;
 
 /* Decode a container's stored HostConfig and Config.User (json: the

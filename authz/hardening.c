@@ -225,7 +225,8 @@ static void check_files_and_env(const tg_container_rules *r, const tg_container_
 void tg_hardening_check(const tg_container_rules *rules, const tg_container_spec *spec,
                         const tg_container_facts *facts, tg_hard_findings *out)
 {
-	memset(out, 0, sizeof(*out));
+	out->n = out->more = 0; /* entries are written whole as they are added */
+	out->deny = false;
 	check_privileges(rules, spec, out);
 	check_namespaces(rules, spec, out);
 	if (spec->kind != TG_SPEC_START)
