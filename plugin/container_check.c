@@ -127,12 +127,9 @@ static int start_spec(const tg_authz_request *req, const tg_operation *op,
 	int rc = check_start_body(req, err);
 	if (rc != TG_OK)
 		return rc;
-	tg_buf body;
-	tg_buf_init(&body, 0);
-	rc = tg_docker_inspect_raw(lenv->docker_socket, lenv->session, "container", op->object,
-	                           lenv->docker_timeout_ms, &body, err);
-	json_t *doc = rc == TG_OK ? json_loadb(tg_buf_str(&body), body.len, 0, NULL) : NULL;
-	tg_buf_free(&body);
+	json_t *doc = NULL;
+	rc = tg_docker_inspect_json(lenv->docker_socket, lenv->session, "container", op->object,
+	                            lenv->docker_timeout_ms, &doc, err);
 	json_t *hc = json_deep_copy(json_object_get(doc, "HostConfig"));
 	json_t *user = json_object_get(json_object_get(doc, "Config"), "User");
 	const char *mount_keys[] = {"Binds", "Mounts", "VolumesFrom"}; /* from "Mounts" below */

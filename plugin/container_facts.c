@@ -44,19 +44,10 @@ int tg_container_resolve_path(const char *path, char *out, size_t n)
 static json_t *ask(const struct tg_local_env *lenv, const char *kind, const char *name, int *rc,
                    tg_error *err)
 {
-	tg_buf body;
-	tg_buf_init(&body, 0);
-	*rc = tg_docker_inspect_raw(lenv->docker_socket, lenv->session, kind, name,
-	                            lenv->docker_timeout_ms, &body, err);
-	json_t *doc = *rc == TG_OK ? json_loadb(tg_buf_str(&body), body.len, 0, NULL) : NULL;
-	tg_buf_free(&body);
-	if (*rc == TG_OK && !json_is_object(doc)) {
-		json_decref(doc);
-		doc = NULL;
-		*rc = tg_error_set(err, TG_EINVAL, "dockerd's answer about %s %.200s is not JSON", kind,
-		                   name);
-	}
-	return doc;
+	json_t *doc = NULL;
+	*rc = tg_docker_inspect_json(lenv->docker_socket, lenv->session, kind, name,
+	                             lenv->docker_timeout_ms, &doc, err);
+	return *rc == TG_OK ? doc : NULL;
 }
 
 static int append_mount(tg_container_spec *spec, const char *source, const char *target,

@@ -117,17 +117,25 @@ static int check_name(const char *name, const char *what, tg_error *err)
 
 /* GET /<kind>s/<name>/json ("image", "container"; volumes and networks
  * have no "/json") into *resp. */
+/* The API path of kind's object name, and its name for messages. */
+static int inspect_path(const char *kind, const char *name, char path[600], char what[600],
+                        tg_error *err)
+{
+	int rc = check_name(name, kind, err);
+	if (rc != TG_OK)
+		return rc;
+	snprintf(path, 600, "/%ss/%.500s%s", kind, name,
+	         strcmp(kind, "volume") == 0 || strcmp(kind, "network") == 0 ? "" : "/json");
+	snprintf(what, 600, "%s %.500s", kind, name);
+	return TG_OK;
+}
+
 static int inspect(const char *socket_path, tg_http_session *session, const char *kind,
                    const char *name, long deadline_ms, tg_http_response *resp, tg_error *err)
 {
 	char path[600], what[600];
-	int rc = check_name(name, kind, err);
-	if (rc != TG_OK)
-		return rc;
-	snprintf(path, sizeof(path), "/%ss/%.500s%s", kind, name,
-	         strcmp(kind, "volume") == 0 || strcmp(kind, "network") == 0 ? "" : "/json");
-	snprintf(what, sizeof(what), "%s %.500s", kind, name);
-	return docker_get(socket_path, session, path, what, deadline_ms, resp, err);
+	int rc = inspect_path(kind, name, path, what, err);
+	return rc == TG_OK ? docker_get(socket_path, session, path, what, deadline_ms, resp, err) : rc;
 }
 
 int tg_docker_inspect_image(const char *socket_path, tg_http_session *session, const char *name,
@@ -256,15 +264,11 @@ int tg_docker_data_root(const char *socket_path, tg_http_session *session, long 
 	return rc;
 }
 
-int tg_docker_inspect_raw(const char *socket_path, tg_http_session *session, const char *kind,
-                          const char *name, long deadline_ms, tg_buf *out, tg_error *err)
+int tg_docker_inspect_json(const char *socket_path, tg_http_session *session, const char *kind,
+                           const char *name, long deadline_ms, json_t **out, tg_error *err)
 {
-	tg_http_response resp;
-	int rc = inspect(socket_path, session, kind, name, deadline_ms, &resp, err);
-	if (rc != TG_OK)
-		return rc;
-	*out = resp.body; /* handed over: the caller frees it */
-	memset(&resp.body, 0, sizeof(resp.body));
-	tg_http_response_free(&resp);
-	return TG_OK;
+	char path[600], what[600];
+	int rc = inspect_path(kind, name, path, what, err);
+	return rc == TG_OK ? get_json(socket_path, session, path, what, deadline_ms, false, out, err)
+	                   : rc;
 }

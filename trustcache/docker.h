@@ -13,7 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "common/tg_buf.h"
+#include <jansson.h>
+
 #include "common/tg_error.h"
 #include "trustcache/http.h"
 
@@ -69,11 +70,11 @@ void tg_docker_ids_free(char **ids, size_t n);
  * DriverStatus "driver-type" io.containerd.snapshotter.*). That store gives
  * every named image a repo digest, so there a repo digest does not show an
  * image was pulled. Errors as above. */
-/* GET /<kind>s/<name>/json ("container", "volume", "network"; a volume is
- * GET /volumes/<name>) whole, as JSON text into *out (free with
- * tg_buf_free). Errors as above (TG_ENOTFOUND: no such object). */
-int tg_docker_inspect_raw(const char *socket_path, tg_http_session *session, const char *kind,
-                          const char *name, long deadline_ms, tg_buf *out, tg_error *err);
+/* GET /<kind>s/<name>/json ("container"; "volume" and "network" without
+ * "/json") whole: *out receives the JSON object (json_decref it). Errors
+ * as above (TG_ENOTFOUND: no such object; TG_EINVAL: not a JSON object). */
+int tg_docker_inspect_json(const char *socket_path, tg_http_session *session, const char *kind,
+                           const char *name, long deadline_ms, json_t **out, tg_error *err);
 
 /* dockerd's data root (GET /info: DockerRootDir) into out. Errors as
  * above. */
