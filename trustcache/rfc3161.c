@@ -43,11 +43,26 @@ static unsigned char *imprint_of(TS_TST_INFO *info, const unsigned char *sig, si
 	return out;
 }
 
+/* The token's one signer is tsa's own timestamping certificate (issuer and
+ * serial): another certificate under the same CA is another authority. */
+static bool signed_by_leaf(TS_RESP *resp, const struct tgs_ca *tsa)
+{
+	STACK_OF(PKCS7_SIGNER_INFO) *infos = PKCS7_get_signer_info(TS_RESP_get_token(resp));
+	X509 *leaf = sk_X509_value(tsa->chain, 0);
+	if (infos == NULL || sk_PKCS7_SIGNER_INFO_num(infos) != 1 || leaf == NULL)
+		return false;
+	PKCS7_ISSUER_AND_SERIAL *ias = sk_PKCS7_SIGNER_INFO_value(infos, 0)->issuer_and_serial;
+	return ias != NULL && X509_NAME_cmp(ias->issuer, X509_get_issuer_name(leaf)) == 0 &&
+	       ASN1_INTEGER_cmp(ias->serial, X509_get0_serialNumber(leaf)) == 0;
+}
+
 /* The response verifies through tsa as of time t. The context owns what it
  * is given (OpenSSL 3.0): its own store, copies of the chain, the imprint. */
 static bool verified_by(const struct tgs_ca *tsa, TS_RESP *resp, time_t t,
                         const unsigned char *sig, size_t sig_len)
 {
+	if (!signed_by_leaf(resp, tsa))
+		return false;
 	int n = sk_X509_num(tsa->chain);
 	TS_VERIFY_CTX *ctx = TS_VERIFY_CTX_new();
 	X509_STORE *store = X509_STORE_new();
@@ -59,6 +74,8 @@ static bool verified_by(const struct tgs_ca *tsa, TS_RESP *resp, time_t t,
 	    X509_STORE_add_cert(store, sk_X509_value(tsa->chain, n - 1)) != 1)
 		goto fail;
 	X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(store), t);
+	/* the chain's last certificate is the anchor, self-signed or not */
+	X509_VERIFY_PARAM_set_flags(X509_STORE_get0_param(store), X509_V_FLAG_PARTIAL_CHAIN);
 	for (int i = 0; i < n - 1; i++) {
 		X509 *x = sk_X509_value(tsa->chain, i);
 		if (!sk_X509_push(certs, x))
@@ -88,6 +105,10 @@ int tg_rfc3161_verify(const tg_sigstore_root *root, const unsigned char *der, si
 		                    TIMESTAMP_MAX);
 	const unsigned char *p = der;
 	TS_RESP *resp = d2i_TS_RESP(NULL, &p, (long)len);
+	if (resp != NULL && p != der + len) { /* nothing may trail it */
+		TS_RESP_free(resp);
+		resp = NULL;
+	}
 	TS_TST_INFO *info = resp != NULL ? TS_RESP_get_tst_info(resp) : NULL;
 	time_t t = 0;
 	int rc = TG_OK;

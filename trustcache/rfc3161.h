@@ -5,10 +5,12 @@
  * A timestamp proves when a signature existed: its message imprint must be
  * the hash (with the token's algorithm: SHA-256, -384 or -512) of the
  * signature's bytes; it must be signed by a timestamp authority of the root
- * whose validity window holds its time, through that authority's
- * certificate chain (the certificates in the token are used only as
- * intermediates, never as anchors), valid at that time, with the
- * timeStamping extended key usage (OpenSSL's TS_RESP_verify_response).
+ * whose validity window holds its time, with that authority's own
+ * timestamping certificate (the first of its chain: another certificate
+ * under the same CA is another authority), through that authority's chain
+ * (the certificates in the token are used only as intermediates, never as
+ * anchors), valid at that time, with the timeStamping extended key usage
+ * (OpenSSL's TS_RESP_verify_response). Nothing may follow the response.
  *
  * Pure; thread-safe.
  */

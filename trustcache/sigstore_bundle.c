@@ -341,7 +341,8 @@ static int check_entry(struct bundle *b, const tg_sigstore_policy *p, json_t *v,
 		rc = check_times(b, p, &e, time_trusted, err);
 	if (rc == TG_OK) {
 		out->integrated_time = time_trusted ? e.integrated_time : -1;
-		out->log_index = e.log_index;
+		/* the entry's index is signed only by its promise; else the proof's */
+		out->log_index = time_trusted ? e.log_index : e.has_proof ? e.proof_index : -1;
 	}
 	tg_rekor_entry_free(&e);
 	return rc;

@@ -9,8 +9,8 @@
  * certificate first and the root last; validFor) and "tlogs"
  * (publicKey.rawBytes: DER SubjectPublicKeyInfo in base64, or a PKCS#1 RSA
  * key when keyDetails says so; ECDSA, RSA or Ed25519; logId.keyId;
- * publicKey.validFor). "ctlogs" are parsed but not used: certificate
- * transparency SCTs are not checked (see sigstore_bundle.h). A root can also be made of one Rekor public key alone,
+ * publicKey.validFor), and "ctlogs" (the same, for the certificate-
+ * transparency logs whose SCTs certificates must carry: sct.h). A root can also be made of one Rekor public key alone,
  * for key-based trust roots that require a log entry.
  *
  * A tg_sigstore_root is immutable once made: thread-safe to share.

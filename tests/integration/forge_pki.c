@@ -357,6 +357,11 @@ keyed_cert make_leaf(const leaf_issuers *is, cert_fault cf, sct_fault scf, const
 void make_tsa(time_t now, keyed_cert *root, keyed_cert *leaf)
 {
 	*root = make_ca_cert(now, TSA_ROOT_CN, NULL);
+	make_tsa_leaf(now, root, leaf);
+}
+
+void make_tsa_leaf(time_t now, const keyed_cert *root, keyed_cert *leaf)
+{
 	leaf->key = ec_key("P-256");
 	leaf->cert = new_cert(leaf->key, now - 30 * DAY, now + 30 * DAY);
 	set_subject(leaf->cert, CA_ORG, TSA_LEAF_CN);

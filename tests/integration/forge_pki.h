@@ -110,6 +110,10 @@ keyed_cert make_leaf(const leaf_issuers *is, cert_fault cf, sct_fault scf, const
  * only (the extended key usage critical, as RFC 3161 2.3 requires). */
 void make_tsa(time_t now, keyed_cert *root, keyed_cert *leaf);
 
+/* Another timestamping leaf of root, as make_tsa makes them (a sibling of
+ * the authority's own: the same CA, another authority). */
+void make_tsa_leaf(time_t now, const keyed_cert *root, keyed_cert *leaf);
+
 /* Frees c's certificate and key (either may be NULL). */
 void keyed_cert_free(keyed_cert *c);
 

@@ -122,6 +122,7 @@ typedef struct {
 	EVP_PKEY *rogue_ed; /* signs the bad v2 checkpoint */
 	keyed_cert tsa_root, tsa_leaf;   /* the timestamp authority of the roots */
 	keyed_cert other_tsa_root, other_tsa_leaf; /* same names, in no root */
+	keyed_cert sibling_tsa_leaf;     /* another leaf of the test TSA's root, in no root */
 	hash32 artifact_sha;
 	char artifact_hex[65];
 	/* views of the fields above for forge_pki and forge_log, set by
@@ -139,6 +140,7 @@ typedef enum {
 	TS_NO_CERT,     /* the same, certificate not embedded (certReq false) */
 	TS_OTHER_BYTES, /* imprint over another signature */
 	TS_UNTRUSTED,   /* from a TSA of the same names in no trusted root */
+	TS_SIBLING,     /* from another leaf of the trusted TSA's own root */
 	TS_LATE         /* genTime T+1200, after the leaf certificate expired */
 } ts_kind;
 
@@ -197,6 +199,7 @@ static const ts_bundle_spec ts_bundles[] = {
 	{"bad-v2-no-timestamp.bundle.json", 1, TS_NONE, L_GOOD, 0, "fail"},
 	{"bad-tsa-other-signature.bundle.json", 1, TS_OTHER_BYTES, L_GOOD, 0, "fail"},
 	{"bad-tsa-untrusted.bundle.json", 1, TS_UNTRUSTED, L_GOOD, 0, "fail"},
+	{"bad-tsa-sibling.bundle.json", 1, TS_SIBLING, L_GOOD, 0, "fail"},
 	{"bad-tsa-expired-cert.bundle.json", 1, TS_LATE, L_GOOD, 0, "fail"},
 	{"bad-v2-checkpoint-sig.bundle.json", 1, TS_GOOD, L_CKPT_KEY, 0, "fail"},
 	{"bad-v2-other-signer.bundle.json", 1, TS_GOOD, L_GOOD, 1, "fail"},
@@ -320,6 +323,8 @@ static char *bundle_timestamp(const forge *f, ts_kind k, const bytes *sig, EVP_P
 	}
 	case TS_UNTRUSTED:
 		return timestamp_b64(&f->other_tsa_leaf, sig->p, sig->n, when, 1);
+	case TS_SIBLING:
+		return timestamp_b64(&f->sibling_tsa_leaf, sig->p, sig->n, when, 1);
 	case TS_LATE:
 		return timestamp_b64(&f->tsa_leaf, sig->p, sig->n, f->t + TSA_LATE, 1);
 	}
@@ -578,6 +583,7 @@ static void forge_init(forge *f, const char *outdir)
 	f->rogue_ed = ed25519_key();
 	make_tsa(f->now, &f->tsa_root, &f->tsa_leaf);
 	make_tsa(f->now, &f->other_tsa_root, &f->other_tsa_leaf);
+	make_tsa_leaf(f->now, &f->tsa_root, &f->sibling_tsa_leaf);
 	sha256(ARTIFACT_TEXT, strlen(ARTIFACT_TEXT), &f->artifact_sha);
 	hex(f->artifact_sha.h, sizeof f->artifact_sha.h, f->artifact_hex);
 	f->issuers = (leaf_issuers){f->t, &f->ca, &f->other_ca, &f->ctlog, &f->other_ctlog};
@@ -601,6 +607,7 @@ static void forge_free(forge *f)
 	keyed_cert_free(&f->tsa_root);
 	keyed_cert_free(&f->tsa_leaf);
 	keyed_cert_free(&f->other_tsa_root);
+	keyed_cert_free(&f->sibling_tsa_leaf);
 	keyed_cert_free(&f->other_tsa_leaf);
 }
 

@@ -85,6 +85,8 @@ tg_h_expect_fail "a timestamp over other bytes is refused" "a signed timestamp d
   keyless bad-tsa-other-signature.bundle.json "$art"
 tg_h_expect_fail "a timestamp from an authority the root does not hold is refused" \
   "a signed timestamp does not verify" keyless bad-tsa-untrusted.bundle.json "$art"
+tg_h_expect_fail "so is one from another leaf of the trusted authority's own CA" \
+  "a signed timestamp does not verify" keyless bad-tsa-sibling.bundle.json "$art"
 tg_h_expect_fail "a certificate expired at the timestamp's time is refused" \
   "Z): certificate has expired" keyless bad-tsa-expired-cert.bundle.json "$art"
 tg_h_expect_fail "a v2 checkpoint another key signed is refused" \
