@@ -19,6 +19,7 @@
 #include "authz/decide.h"
 #include "authz/operation.h"
 #include "authz/policy.h"
+#include "common/tg_buf.h"
 #include "plugin/commands.h"
 #include "plugin/container_check.h"
 #include "plugin/local_image.h"
@@ -106,27 +107,20 @@ static void print_findings(const tg_hard_findings *f, bool checked)
 		printf("container:  ... and %zu more\n", f->more);
 }
 
-/* The create request in file: its body, as dockerd would pass it. */
-static int read_request(const char *file, tg_authz_request *req, tg_error *err)
+/* The create request in file (its body read into *body): as dockerd
+ * would pass it. */
+static int read_request(const char *file, tg_buf *body, tg_authz_request *req, tg_error *err)
 {
-	FILE *f = fopen(file, "rb");
-	if (f == NULL)
-		return tg_error_set(err, TG_EIO, "cannot read %s", file);
-	unsigned char *body = malloc(TG_REQUEST_BODY_MAX + 1);
-	size_t n = body ? fread(body, 1, TG_REQUEST_BODY_MAX + 1, f) : 0;
-	bool failed = ferror(f) != 0;
-	fclose(f);
-	if (body == NULL || failed || n > TG_REQUEST_BODY_MAX) {
-		free(body);
-		return tg_error_set(err, TG_EINVAL, "cannot read %s (or larger than %u bytes)", file,
+	tg_buf_init(body, TG_REQUEST_BODY_MAX);
+	int rc = tg_buf_read_file(body, file);
+	if (rc != TG_OK)
+		return tg_error_set(err, rc, "cannot read %s (or larger than %u bytes)", file,
 		                    TG_REQUEST_BODY_MAX);
-	}
-	body[n] = '\0';
 	memset(req, 0, sizeof(*req));
 	req->method = "POST";
 	req->uri = "/containers/create";
-	req->body = body;
-	req->body_len = n;
+	req->body = (unsigned char *)(body->data != NULL ? body->data : ""); /* read only */
+	req->body_len = body->len;
 	return TG_OK;
 }
 
@@ -135,14 +129,17 @@ static int check_request(const tg_policy *p, const char *file, bool local,
                          struct tg_local_env *lenv, tg_trust_facts *facts)
 {
 	tg_authz_request req;
+	tg_buf body;
 	tg_operation op;
 	tg_decision d;
 	tg_decide_env env = {"trustgate"};
 	tg_hard_findings *findings = calloc(1, sizeof(*findings));
 	tg_error err;
-	if (findings == NULL || read_request(file, &req, &err) != TG_OK) {
+	if (findings == NULL || read_request(file, &body, &req, &err) != TG_OK) {
 		fprintf(stderr, "trustgate check: %s\n", findings ? err.msg : "out of memory");
 		free(findings);
+		if (findings != NULL)
+			tg_buf_free(&body);
 		return 2;
 	}
 	tg_error_clear(&err);
@@ -157,7 +154,7 @@ static int check_request(const tg_policy *p, const char *file, bool local,
 		tg_container_check(p, &op, &req, lenv, &d, findings);
 	print_explanation(p, &op, &d, facts);
 	print_findings(findings, checked);
-	free(req.body);
+	tg_buf_free(&body);
 	free(findings);
 	return d.verdict == TG_VERDICT_DENY ? 1 : 0;
 }

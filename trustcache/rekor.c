@@ -90,12 +90,13 @@ int tg_rekor_entry_parse(json_t *v, tg_rekor_entry *e, tg_error *err)
 	tg_error sub;
 	int rc = TG_OK;
 	json_t *time = json_object_get(v, "integratedTime");
-	if (kind == NULL || strlen(kind) >= sizeof(e->kind) ||
+	/* kindVersion must be there, but only the signed body's kind decides
+	 * (tg_rekor_entry_records) */
+	if (kind == NULL || kind[0] == '\0' ||
 	    read_int64(json_object_get(v, "logIndex"), &e->log_index) != TG_OK ||
 	    (time != NULL && read_int64(time, &e->integrated_time) != TG_OK))
 		return tg_error_set(err, TG_EINVAL, "a log entry has no valid kindVersion.kind, "
 		                    "logIndex or integratedTime");
-	snprintf(e->kind, sizeof(e->kind), "%s", kind);
 	if (tgs_b64(json_string_value(json_object_get(json_object_get(v, "logId"), "keyId")), 64, &id,
 	            &id_len, &sub) != TG_OK || id_len != 32)
 		rc = tg_error_set(err, TG_EINVAL, "a log entry has no 32-byte logId.keyId");

@@ -41,7 +41,6 @@
 #define TG_REKOR_PROOF_MAX 64 /* hashes in an audit path (a tree of 2^64 leaves) */
 
 typedef struct {
-	char kind[32];            /* kindVersion.kind, e.g. "hashedrekord" */
 	unsigned char *body;      /* canonicalizedBody, decoded */
 	size_t body_len;
 	char *body_b64;           /* canonicalizedBody as given */
