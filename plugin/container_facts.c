@@ -236,9 +236,21 @@ static void find_submounts(tg_container_spec *spec)
 		fclose(f);
 }
 
+/* Whether one of spec's mounts is a host path (to resolve), else whether
+ * one names a volume (to look up). */
+static bool has_mount(const tg_container_spec *spec, bool host_path)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if (host_path ? spec->mounts[i].host_path
+		              : spec->mounts[i].named_volume && spec->mounts[i].volume[0] != '\0')
+			return true;
+	return false;
+}
+
 bool tg_container_facts_needed(const tg_container_spec *spec)
 {
-	bool needed = spec->n_mounts > 0 || spec->n_volumes_from > 0 || spec->n_networks > 0;
+	bool needed = has_mount(spec, true) || has_mount(spec, false) || spec->n_volumes_from > 0 ||
+	              spec->n_networks > 0;
 	for (int ns = 0; ns < TG_NS_COUNT; ns++)
 		needed = needed || spec->ns_container[ns][0] != '\0';
 	return needed;
@@ -270,6 +282,7 @@ int tg_container_facts_gather(const struct tg_local_env *lenv, tg_container_spec
 			m->resolve_failed = true;
 		}
 	}
-	find_submounts(spec);
+	if (has_mount(spec, true)) /* the mount table is read only for host paths */
+		find_submounts(spec);
 	return TG_OK;
 }
